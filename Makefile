@@ -1,0 +1,48 @@
+# rbpipe: the two commands an analyst needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.rbpipe-installed
+INPUTS ?= inputs
+OUTPUTS ?= outputs
+# The month to consolidate: the previous calendar month unless PERIOD=YYYY-MM is given.
+PERIOD ?= $(shell $(PYTHON) -c "import datetime as d; t = d.date.today().replace(day=1) - d.timedelta(days=1); print(t.strftime('%Y-%m'))")
+
+.PHONY: setup run demo test lint bench clean
+
+setup: $(STAMP)
+
+# Rebuilt only when pyproject.toml changes, so a second `make run` is near-instant.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+	@echo "Lingkungan siap: $(VENV)"
+
+# Generates the demo month when inputs/ holds no month folder yet, then consolidates PERIOD.
+run: setup
+	@if ! ls -d $(INPUTS)/[0-9][0-9][0-9][0-9]-[0-9][0-9] >/dev/null 2>&1; then \
+		echo "Folder $(INPUTS)/ belum berisi kiriman bulan apa pun: membuat data contoh untuk $(PERIOD)."; \
+		$(BIN)/rbpipe demo --period $(PERIOD) --out $(INPUTS)/$(PERIOD); \
+	fi
+	@$(BIN)/rbpipe run --period $(PERIOD) --inputs $(INPUTS) --outputs $(OUTPUTS)
+
+demo: setup
+	@$(BIN)/rbpipe demo --period $(PERIOD) --out $(INPUTS)/$(PERIOD)
+
+# pytest exits 5 when it collects no test: that is a failure here, like any non-zero code.
+test: setup
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest tidak menemukan satu pun tes (kode 5): gagal."; fi; \
+	exit $$rc
+
+lint: setup
+	@$(BIN)/ruff check .
+
+bench: setup
+	@$(BIN)/python -m pipeline.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

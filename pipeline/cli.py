@@ -1,0 +1,298 @@
+"""Command-line interface (``rbpipe``): a thin shell over the stage functions.
+
+Heavy libraries (pandas, Great Expectations, openpyxl, xlsxwriter) are imported inside the
+commands so that ``rbpipe --help`` answers at once.
+
+Exit codes: 0 done; 1 ``check`` found errors; 2 the command could not run (bad option, missing
+folder, unwritable outputs, outputs locked); 3 unexpected internal failure.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline import __version__
+from pipeline.errors import RunError
+
+EXIT_CANNOT_RUN = 2
+EXIT_INTERNAL = 3
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _period(ctx, param, value):
+    if value is None:
+        return None
+    from pipeline.registry import Period
+
+    try:
+        return Period.parse(value)
+    except RunError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+period_option = click.option(
+    "--period",
+    "-p",
+    "period",
+    metavar="YYYY-MM",
+    callback=_period,
+    help="Bulan laporan, misalnya 2025-10.",
+)
+registry_option = click.option(
+    "--registry",
+    "registry_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder berisi unit_kerja.csv, referensi.csv dan pengaturan.toml "
+    "(bawaan: folder inputs/ repositori).",
+)
+verbose_option = click.option(
+    "--verbose", "-v", is_flag=True, help="Tampilkan rincian teknis bila terjadi kegagalan."
+)
+
+
+class Guarded(click.Command):
+    """Turns RunError into a one-line Indonesian message, and any other exception into a short
+    message (the traceback only with --verbose)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RunError as exc:
+            click.echo(f"Gagal: {exc}", err=True)
+            ctx.exit(EXIT_CANNOT_RUN)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Dibatalkan oleh pengguna.", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - last line of defence for the user
+            if ctx.params.get("verbose"):
+                raise
+            click.echo(
+                f"Gagal karena kesalahan internal ({type(exc).__name__}: {exc}). "
+                "Jalankan ulang dengan --verbose untuk rinciannya dan laporkan ke pengembang.",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", message="rbpipe %(version)s")
+def cli():
+    """rbpipe: rekap bulanan Rencana Aksi Reformasi Birokrasi (RB Umum dan RB Tematik).
+
+    \b
+    Alur kerja bulanan Bagian Organisasi:
+      1. rbpipe template --period 2025-10 --out templat/   (bagikan ke unit kerja)
+      2. simpan kiriman unit di inputs/2025-10/
+      3. rbpipe run --period 2025-10                        (rekap, metrik, umpan balik)
+
+    Unit kerja dapat memeriksa berkasnya sendiri sebelum mengirim: rbpipe check BERKAS.xlsx
+    """
+
+
+@cli.command(cls=Guarded, context_settings=CONTEXT)
+@period_option
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder tujuan templat.",
+)
+@click.option(
+    "--unit",
+    "units",
+    multiple=True,
+    metavar="KODE",
+    help="Kode unit (boleh diulang). Bawaan: semua unit di daftar unit kerja.",
+)
+@registry_option
+@verbose_option
+def template(period, out, units, registry_dir, verbose):
+    """Buat templat isian (satu berkas .xlsx per unit kerja).
+
+    Setiap berkas bernama <KODE>_<YYYY-MM>.xlsx, dengan lembar Identitas yang sudah terisi,
+    daftar pilihan (Sasaran RB, Tema, Satuan) dan validasi angka.
+
+    Contoh: rbpipe template --period 2025-10 --out templat/ --unit DINKES --unit DINSOS
+    """
+    from pipeline.registry import load_registry
+    from pipeline.template import write_templates
+
+    if period is None:
+        raise click.UsageError("Opsi --period wajib diisi, misalnya --period 2025-10.")
+    registry = load_registry(registry_dir)
+    paths = write_templates(out, period, registry, units=list(units) or None)
+    click.echo(f"{len(paths)} templat untuk {period.label} ditulis ke {out}/")
+
+
+@cli.command(cls=Guarded, context_settings=CONTEXT)
+@period_option
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder tujuan kiriman contoh, biasanya inputs/<YYYY-MM>.",
+)
+@click.option("--seed", default=2025, show_default=True, help="Benih acak (hasil selalu sama).")
+@click.option(
+    "--units",
+    "n_units",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Buat daftar unit sintetis sebanyak N unit (uji skala); daftar ditulis ke "
+    "<out>/../unit_kerja_sintetis.csv.",
+)
+@click.option(
+    "--plans",
+    "n_plans",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Jumlah rencana aksi per unit (bawaan: acak 6-14, realistis).",
+)
+@registry_option
+@verbose_option
+def demo(period, out, seed, n_units, n_plans, registry_dir, verbose):
+    """Buat satu bulan kiriman contoh yang realistis (untuk mencoba dan menguji).
+
+    Sebagian besar unit mengirim, beberapa tidak; berkas memuat berbagai kekeliruan yang
+    biasa terjadi (judul kolom bergeser, angka berformat teks, baris subtotal, berkas ganda,
+    berkas bulan lain, berkas bukan Excel) dan pelanggaran aturan.
+
+    Contoh: rbpipe demo --period 2025-10 --out inputs/2025-10 --seed 7
+    """
+    from pipeline.demo import generate_month
+    from pipeline.registry import load_registry
+
+    if period is None:
+        raise click.UsageError("Opsi --period wajib diisi, misalnya --period 2025-10.")
+    registry = load_registry(registry_dir)
+    plan = generate_month(out, period, registry, seed=seed, n_units=n_units, n_plans=n_plans)
+    click.echo(
+        f"Data contoh {period.label}: {len(plan.files)} berkas dari "
+        f"{len(plan.submitting_units)} unit ditulis ke {out}/"
+    )
+
+
+@cli.command(cls=Guarded, context_settings=CONTEXT)
+@period_option
+@click.option(
+    "--inputs",
+    "inputs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("inputs"),
+    show_default=True,
+    help="Folder masukan; kiriman bulan ini di <inputs>/<YYYY-MM>/.",
+)
+@click.option(
+    "--outputs",
+    "outputs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("outputs"),
+    show_default=True,
+    help="Folder keluaran; hasil ditulis ke <outputs>/<YYYY-MM>/.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Jumlah proses pembaca berkas (bawaan: jumlah inti CPU).",
+)
+@click.option(
+    "--tunggu", is_flag=True, help="Bila folder keluaran sedang dipakai proses lain, tunggu."
+)
+@registry_option
+@verbose_option
+def run(period, inputs, outputs, workers, tunggu, registry_dir, verbose):
+    """Rekap satu bulan: baca, periksa, konsolidasikan, hitung metrik, tulis umpan balik.
+
+    Keluar dengan kode 0 bila rekap selesai, apa pun masalah data yang ditemukan (masalah data
+    dicatat di buku kerja dan manifest); kode 2 bila rekap tidak dapat dijalankan.
+
+    Contoh: rbpipe run --period 2025-10 --inputs inputs --outputs outputs
+    """
+    from pipeline.run import run_month, summary_lines
+
+    if period is None:
+        raise click.UsageError("Opsi --period wajib diisi, misalnya --period 2025-10.")
+    result = run_month(
+        period,
+        inputs=inputs,
+        outputs=outputs,
+        workers=workers,
+        wait=tunggu,
+        registry_dir=registry_dir,
+        progress=sys.stderr.isatty(),
+    )
+    for line in summary_lines(result):
+        click.echo(line)
+
+
+@cli.command(cls=Guarded, context_settings=CONTEXT)
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@period_option
+@click.option("--json", "as_json", is_flag=True, help="Cetak hasil sebagai JSON.")
+@registry_option
+@verbose_option
+def check(files, period, as_json, registry_dir, verbose):
+    """Periksa berkas sendiri sebelum dikirim (untuk unit kerja).
+
+    Menampilkan setiap masalah per lembar beserta alamat selnya. Keluar dengan kode 1 bila ada
+    kesalahan (error), 0 bila tidak ada.
+
+    Contoh: rbpipe check DINKES_2025-10.xlsx
+    """
+    from pipeline.run import check_files, format_check
+
+    report = check_files(list(files), period=period, registry_dir=registry_dir)
+    click.echo(format_check(report, as_json=as_json))
+    sys.exit(1 if report.has_errors else 0)
+
+
+@cli.command(cls=Guarded, context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Cetak daftar aturan sebagai JSON.")
+@verbose_option
+def rules(as_json, verbose):
+    """Daftar semua aturan pemeriksaan: kode, tingkat, judul dan cara memperbaiki."""
+    import json
+
+    from pipeline.problems import SEVERITY_LABEL, load_catalogue
+
+    catalogue = load_catalogue()
+    if as_json:
+        items = [
+            {
+                "kode": r.code,
+                "tingkat": r.severity,
+                "judul": r.title,
+                "deskripsi": r.description,
+                "saran": r.hint,
+            }
+            for r in catalogue.values()
+        ]
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{len(catalogue)} aturan pemeriksaan:\n")
+    for r in catalogue.values():
+        click.echo(f"{r.code}  [{SEVERITY_LABEL[r.severity]}]  {r.title}")
+        if r.description:
+            click.echo(f"    {r.description}")
+        if r.hint:
+            click.echo(f"    Perbaikan: {r.hint}")
+
+
+def main() -> None:
+    cli(prog_name="rbpipe")
+
+
+if __name__ == "__main__":
+    main()

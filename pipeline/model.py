@@ -1,0 +1,116 @@
+"""Plain data passed between stages (see docs/contracts.md for the staged-rows DataFrame)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pipeline.problems import Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Status = Literal["accepted", "rejected", "superseded"]
+STATUS_LABEL = {"accepted": "Diterima", "rejected": "Ditolak", "superseded": "Digantikan"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SheetLayout:
+    """Where an action-plan sheet's data sits in one submitted file."""
+
+    kind: str  # "umum" | "tematik"
+    sheet: str  # sheet name as in the file ("RB TEMATIK 2025")
+    header_rows: tuple[int, ...]  # 1-based Excel rows that make up the header
+    first_data_row: int  # first Excel row below the header (and below a column-number row)
+    columns: dict[str, str]  # canonical field -> Excel column letter
+    unknown_columns: tuple[tuple[str, str], ...] = ()  # (column letter, header text)
+    missing_fields: tuple[str, ...] = ()  # fields of this kind with no column
+
+
+@dataclass(frozen=True, kw_only=True)
+class SkippedRow:
+    """A row read but not consolidated, and why (Indonesian reason)."""
+
+    sheet: str
+    row: int
+    reason: str  # e.g. "baris kosong", "baris subtotal (JUMLAH)", "baris judul bagian"
+
+
+@dataclass(kw_only=True)
+class Submission:
+    """One file found in a month's inputs folder, and what became of it."""
+
+    path: Path
+    name: str  # file name as received (relative to the month folder)
+    sha256: str
+    size: int
+    modified: dt.datetime  # file modification time (local, naive)
+    format: str | None = None  # "xlsx" | "xlsm" | "xls" | "ods" | None when not a workbook
+    producer: str | None = None  # application that saved it, when the file says so
+    unit: str | None = None  # registry code
+    period: str | None = None  # "YYYY-MM" as found in the file (or assumed from the folder)
+    identified_by: dict[str, str] = field(default_factory=dict)  # {"unit": "metadata", ...}
+    status: Status = "accepted"
+    layouts: list[SheetLayout] = field(default_factory=list)
+    rows_read: int = 0
+    rows_consolidated: int = 0
+    skipped: list[SkippedRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # file-level and reading problems
+    received: dt.datetime | None = None  # arrival time from an arrival log, if any
+
+    @property
+    def rows_skipped(self) -> int:
+        return len(self.skipped)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
+
+
+@dataclass(kw_only=True)
+class IngestResult:
+    """What ingest hands to validation: every file's fate and the staged action plans."""
+
+    submissions: list[Submission]
+    rows: pd.DataFrame  # staged action plans of accepted files (docs/contracts.md)
+    ignored: list[str] = field(default_factory=list)  # lock files, hidden files (not reported)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for s in self.submissions for p in s.problems]
+
+
+@dataclass(kw_only=True)
+class ValidationResult:
+    rows: pd.DataFrame  # staged rows with choice values normalised to the reference spelling
+    problems: list[Problem]  # row/cell and structure problems found by GX
+    gx_runs: int = 0  # number of GX validation runs (one per suite)
+    gx_seconds: float = 0.0  # wall time spent in GX (import included)
+    suite_versions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class Metrics:
+    plans: pd.DataFrame  # rows + capaian_pct, capaian_tahunan_pct, status, exclusion flags
+    units: pd.DataFrame  # one row per registry unit (metrics.UNIT_COLUMNS)
+    groups: pd.DataFrame  # one row per sasaran / tema (metrics.GROUP_COLUMNS)
+    regency: dict[str, Any]  # regency-wide figures
+
+
+@dataclass(kw_only=True)
+class RunResult:
+    """Everything one monthly run produced, handed to the publishers."""
+
+    period: Any  # registry.Period
+    registry: Any  # registry.Registry
+    submissions: list[Submission]
+    rows: pd.DataFrame
+    problems: list[Problem]  # all: ingest + validation + history, sorted
+    metrics: Metrics
+    trend: pd.DataFrame  # unit metrics over months, from the history (history.TREND_COLUMNS)
+    started: dt.datetime
+    finished: dt.datetime | None = None
+    info: dict[str, Any] = field(default_factory=dict)  # versions, suite versions, GX stats
+    outputs: list[Path] = field(default_factory=list)
