@@ -9,13 +9,16 @@ folder, unwritable outputs, outputs locked); 3 unexpected internal failure.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from pipeline import __version__
+from pipeline import __version__, cli_i18n
 from pipeline.errors import RunError
+
+cli_i18n.install()
 
 EXIT_CANNOT_RUN = 2
 EXIT_INTERNAL = 3
@@ -34,21 +37,24 @@ def _period(ctx, param, value):
         raise click.BadParameter(str(exc)) from None
 
 
-period_option = click.option(
-    "--period",
-    "-p",
-    "period",
-    metavar="YYYY-MM",
-    callback=_period,
-    help="Bulan laporan, misalnya 2025-10.",
-)
+def period_option(required: bool = True):
+    return click.option(
+        "--period",
+        "-p",
+        "period",
+        metavar="YYYY-MM",
+        required=required,
+        callback=_period,
+        help="Bulan laporan, misalnya 2025-10."
+        + ("" if required else " Bawaan: dikenali dari isi atau nama berkas."),
+    )
 registry_option = click.option(
     "--registry",
     "registry_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder berisi unit_kerja.csv, referensi.csv dan pengaturan.toml "
-    "(bawaan: folder inputs/ repositori).",
+    help="Folder berisi unit_kerja.csv, referensi.csv dan pengaturan.toml. Bawaan: folder "
+    "--inputs (untuk run) atau inputs/ repositori; berkas yang tidak ada diambil dari bawaan.",
 )
 verbose_option = click.option(
     "--verbose", "-v", is_flag=True, help="Tampilkan rincian teknis bila terjadi kegagalan."
@@ -56,8 +62,12 @@ verbose_option = click.option(
 
 
 class Guarded(click.Command):
-    """Turns RunError into a one-line Indonesian message, and any other exception into a short
+    """Indonesian metavars; turns RunError into a one-line Indonesian message, and any other exception into a short
     message (the traceback only with --verbose)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[OPSI]")
+        super().__init__(*args, **kwargs)
 
     def invoke(self, ctx):
         try:
@@ -67,6 +77,10 @@ class Guarded(click.Command):
             ctx.exit(EXIT_CANNOT_RUN)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader of our output went away (`rbpipe rules | head`): not a failure.
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the exit-time flush
+            ctx.exit(0)
         except KeyboardInterrupt:
             click.echo("Dibatalkan oleh pengguna.", err=True)
             ctx.exit(130)
@@ -81,7 +95,10 @@ class Guarded(click.Command):
             ctx.exit(EXIT_INTERNAL)
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(
+    "rbpipe",
+    context_settings=CONTEXT, options_metavar="[OPSI]", subcommand_metavar="PERINTAH [ARG]..."
+)
 @click.version_option(__version__, "--version", message="rbpipe %(version)s")
 def cli():
     """rbpipe: rekap bulanan Rencana Aksi Reformasi Birokrasi (RB Umum dan RB Tematik).
@@ -97,7 +114,7 @@ def cli():
 
 
 @cli.command(cls=Guarded, context_settings=CONTEXT)
-@period_option
+@period_option()
 @click.option(
     "--out",
     "out",
@@ -125,15 +142,13 @@ def template(period, out, units, registry_dir, verbose):
     from pipeline.registry import load_registry
     from pipeline.template import write_templates
 
-    if period is None:
-        raise click.UsageError("Opsi --period wajib diisi, misalnya --period 2025-10.")
     registry = load_registry(registry_dir)
     paths = write_templates(out, period, registry, units=list(units) or None)
     click.echo(f"{len(paths)} templat untuk {period.label} ditulis ke {out}/")
 
 
 @cli.command(cls=Guarded, context_settings=CONTEXT)
-@period_option
+@period_option()
 @click.option(
     "--out",
     "out",
@@ -141,20 +156,24 @@ def template(period, out, units, registry_dir, verbose):
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder tujuan kiriman contoh, biasanya inputs/<YYYY-MM>.",
 )
-@click.option("--seed", default=2025, show_default=True, help="Benih acak (hasil selalu sama).")
+@click.option(
+    "--seed", default=2025, show_default=True, metavar="N", help="Benih acak (hasil selalu sama)."
+)
 @click.option(
     "--units",
     "n_units",
     type=click.IntRange(min=1),
     default=None,
+    metavar="N",
     help="Buat daftar unit sintetis sebanyak N unit (uji skala); daftar ditulis ke "
-    "<out>/../unit_kerja_sintetis.csv.",
+    "<out>/../unit_kerja.csv, yang dipakai 'rbpipe run --inputs <out>/..'.",
 )
 @click.option(
     "--plans",
     "n_plans",
     type=click.IntRange(min=2),
     default=None,
+    metavar="N",
     help="Jumlah rencana aksi per unit (bawaan: acak 6-14, realistis).",
 )
 @registry_option
@@ -171,8 +190,6 @@ def demo(period, out, seed, n_units, n_plans, registry_dir, verbose):
     from pipeline.demo import generate_month
     from pipeline.registry import load_registry
 
-    if period is None:
-        raise click.UsageError("Opsi --period wajib diisi, misalnya --period 2025-10.")
     registry = load_registry(registry_dir)
     plan = generate_month(out, period, registry, seed=seed, n_units=n_units, n_plans=n_plans)
     click.echo(
@@ -182,7 +199,7 @@ def demo(period, out, seed, n_units, n_plans, registry_dir, verbose):
 
 
 @cli.command(cls=Guarded, context_settings=CONTEXT)
-@period_option
+@period_option()
 @click.option(
     "--inputs",
     "inputs",
@@ -203,6 +220,7 @@ def demo(period, out, seed, n_units, n_plans, registry_dir, verbose):
     "--workers",
     type=click.IntRange(min=1),
     default=None,
+    metavar="N",
     help="Jumlah proses pembaca berkas (bawaan: jumlah inti CPU).",
 )
 @click.option(
@@ -220,8 +238,6 @@ def run(period, inputs, outputs, workers, tunggu, registry_dir, verbose):
     """
     from pipeline.run import run_month, summary_lines
 
-    if period is None:
-        raise click.UsageError("Opsi --period wajib diisi, misalnya --period 2025-10.")
     result = run_month(
         period,
         inputs=inputs,
@@ -237,9 +253,13 @@ def run(period, inputs, outputs, workers, tunggu, registry_dir, verbose):
 
 @cli.command(cls=Guarded, context_settings=CONTEXT)
 @click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "files",
+    nargs=-1,
+    required=True,
+    metavar="BERKAS...",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
-@period_option
+@period_option(required=False)
 @click.option("--json", "as_json", is_flag=True, help="Cetak hasil sebagai JSON.")
 @registry_option
 @verbose_option

@@ -1,0 +1,376 @@
+"""One monthly run: the stages in order, and the unit's self-check.
+
+    ingest -> validate -> metrics -> publish -> history
+
+Only this module knows the order; each stage is a function of plain data. Outputs go to
+``<outputs>/<YYYY-MM>/`` (each file written atomically, the manifest last) and the run is
+recorded in ``<outputs>/riwayat.sqlite`` in one transaction after the files are in place, so a
+run killed at any moment leaves the previous outputs and history intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import resource
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.errors import RunError
+from pipeline.fsutil import atomic_path
+from pipeline.locking import OutputLock
+from pipeline.model import STATUS_LABEL, RunResult, Submission
+from pipeline.problems import SEVERITY_LABEL, Problem, sort_problems
+from pipeline.registry import Period, load_registry
+
+log = logging.getLogger("rbpipe")
+
+HISTORY_FILE = "riwayat.sqlite"
+LOG_FILE = "rbpipe.log"
+ARRIVALS_DIR = "kedatangan"
+
+
+def regency_workbook_name(period: Period) -> str:
+    return f"Konsolidasi_RB_{period}.xlsx"
+
+
+def run_clock() -> dt.datetime:
+    """The run's timestamp: now, or SOURCE_DATE_EPOCH when set (reproducible outputs)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now().replace(microsecond=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Stage timing (wall and CPU, the CPU of worker processes included) for the summary and bench
+# --------------------------------------------------------------------------------------------
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+@contextlib.contextmanager
+def _stage(stages: dict, name: str) -> Iterator[None]:
+    wall, cpu = time.perf_counter(), _cpu_seconds()
+    log.info("tahap %s dimulai", name)
+    yield
+    stages[name] = {
+        "wall_s": round(time.perf_counter() - wall, 4),
+        "cpu_s": round(_cpu_seconds() - cpu, 4),
+    }
+    log.info("tahap %s selesai dalam %.2f detik", name, stages[name]["wall_s"])
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"rbpipe": __version__, "python": platform.python_version()}
+    for dist in ("pandas", "great_expectations", "openpyxl", "xlsxwriter", "python-calamine"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "-"
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The monthly run
+# --------------------------------------------------------------------------------------------
+
+
+def _check_outputs_writable(outputs: Path) -> None:
+    try:
+        outputs.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"Folder keluaran {outputs} tidak dapat dibuat: {exc.strerror}.") from None
+    if not os.access(outputs, os.W_OK | os.X_OK):
+        raise RunError(f"Folder keluaran {outputs} tidak dapat ditulisi (periksa hak akses).")
+
+
+@contextlib.contextmanager
+def _run_log(folder: Path) -> Iterator[None]:
+    """Log the run to ``<folder>/rbpipe.log`` (written beside the outputs, replaced at the end)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(folder / LOG_FILE) as tmp:
+        handler = logging.FileHandler(tmp, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        level = root.level
+        if root.level > logging.INFO or root.level == logging.NOTSET:
+            root.setLevel(logging.INFO)
+        try:
+            yield
+        except BaseException:
+            log.exception("rekap gagal")
+            raise
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
+            handler.close()
+
+
+def run_month(
+    period: Period,
+    *,
+    inputs: Path = Path("inputs"),
+    outputs: Path = Path("outputs"),
+    workers: int | None = None,
+    wait: bool = False,
+    registry_dir: Path | None = None,
+    progress: bool = False,
+) -> RunResult:
+    """Consolidate one month. Raises RunError only when the run cannot happen at all."""
+    inputs, outputs = Path(inputs), Path(outputs)
+    month_in = inputs / str(period)
+    if not month_in.is_dir():
+        raise RunError(
+            f"Folder kiriman {month_in} tidak ditemukan. Simpan berkas dari unit kerja di folder "
+            f"itu (atau jalankan 'rbpipe demo --period {period} --out {month_in}' untuk data contoh)."
+        )
+    registry = load_registry(registry_dir or inputs)
+    _check_outputs_writable(outputs)
+    workers = workers or os.cpu_count() or 1
+    out_month = outputs / str(period)
+
+    with OutputLock(outputs, wait=wait), _run_log(out_month):
+        return _run_locked(period, month_in, inputs, outputs, out_month, registry, workers)
+
+
+def _run_locked(period, month_in, inputs, outputs, out_month, registry, workers) -> RunResult:
+    from pipeline.history import History, read_arrivals
+    from pipeline.ingest import ingest_month
+    from pipeline.metrics import compute_metrics
+    from pipeline.publish.feedback import write_feedback_workbooks, write_reminders
+    from pipeline.publish.manifest import write_manifest
+    from pipeline.publish.regency import write_regency_workbook
+    from pipeline.validate import validate
+
+    started = run_clock()
+    stages: dict[str, dict] = {}
+    log.info("rekap %s dimulai: masukan %s, keluaran %s", period, month_in, out_month)
+
+    with _stage(stages, "ingest"):
+        ingested = ingest_month(month_in, period, registry, workers=workers)
+        arrivals_file = inputs / ARRIVALS_DIR / f"{period}.csv"
+        arrivals = read_arrivals(arrivals_file) if arrivals_file.exists() else None
+
+    history = History(outputs / HISTORY_FILE)
+    try:
+        with _stage(stages, "validate"):
+            previous = history.previous_rows(period)
+            validation = validate(
+                ingested.rows,
+                ingested.submissions,
+                period=period,
+                registry=registry,
+                previous=previous,
+            )
+            problems = sort_problems(ingested.problems + validation.problems)
+
+        with _stage(stages, "metrics"):
+            metrics = compute_metrics(
+                validation.rows,
+                problems,
+                ingested.submissions,
+                period=period,
+                registry=registry,
+                arrivals=arrivals,
+            )
+            trend = history.trend_with(period, metrics)
+
+        run = RunResult(
+            period=period,
+            registry=registry,
+            submissions=ingested.submissions,
+            rows=metrics.plans,
+            problems=problems,
+            metrics=metrics,
+            trend=trend,
+            started=started,
+            info={
+                "versions": _versions(),
+                "suite_versions": validation.suite_versions,
+                "gx_runs": validation.gx_runs,
+                "gx_seconds": round(validation.gx_seconds, 3),
+                "workers": workers,
+                "inputs": str(month_in),
+                "stages": stages,
+                "ignored_files": ingested.ignored,
+            },
+        )
+
+        with _stage(stages, "publish"):
+            out_month.mkdir(parents=True, exist_ok=True)
+            regency = out_month / regency_workbook_name(period)
+            write_regency_workbook(regency, run)
+            run.outputs.append(regency)
+            feedback_dir = out_month / "umpan_balik"
+            run.outputs.extend(write_feedback_workbooks(feedback_dir, run))
+            reminders = out_month / "belum_mengirim.xlsx"
+            write_reminders(reminders, run)
+            run.outputs.append(reminders)
+            _remove_stale_feedback(feedback_dir, run.outputs)
+            run.finished = run_clock()
+            manifest = out_month / "manifest.json"
+            run.outputs.append(manifest)
+            write_manifest(manifest, run)
+
+        with _stage(stages, "history"):
+            history.record(run)
+    finally:
+        history.close()
+    log.info("rekap %s selesai", period)
+    return run
+
+
+def _remove_stale_feedback(folder: Path, keep: list[Path]) -> None:
+    """Feedback files left by an earlier run of this month for files no longer present."""
+    if not folder.is_dir():
+        return
+    keep_names = {p.name for p in keep}
+    for path in folder.glob("*_umpan_balik.xlsx"):
+        if path.name not in keep_names:
+            log.info("umpan balik lama dihapus: %s", path.name)
+            path.unlink(missing_ok=True)
+
+
+def summary_lines(run: RunResult) -> list[str]:
+    """The short Indonesian summary printed after a run."""
+    subs = run.submissions
+    counts = {s: sum(1 for x in subs if x.status == s) for s in STATUS_LABEL}
+    reg = run.metrics.regency
+    errors = sum(p.severity == "error" for p in run.problems)
+    warnings = len(run.problems) - errors
+    rows = len(run.rows)
+    out_month = run.outputs[0].parent if run.outputs else Path(".")
+    lines = [
+        f"Rekap {run.period.label} selesai.",
+        f"  Berkas   : {len(subs)} berkas ({counts['accepted']} diterima, "
+        f"{counts['superseded']} digantikan, {counts['rejected']} ditolak)",
+        f"  Unit     : {reg.get('units_submitted', 0)} dari {reg.get('units_expected', 0)} unit "
+        f"mengirim, {reg.get('units_on_time', 0)} tepat waktu",
+        f"  Data     : {rows} rencana aksi direkap; {errors} kesalahan, {warnings} peringatan",
+        f"  Hasil    : {out_month}/",
+        f"             {regency_workbook_name(run.period)} (rekap kabupaten), umpan_balik/ "
+        f"({sum(1 for p in run.outputs if p.parent.name == 'umpan_balik')} berkas), "
+        "belum_mengirim.xlsx, manifest.json",
+    ]
+    stages = run.info.get("stages", {})
+    if stages:
+        total = sum(s["wall_s"] for s in stages.values())
+        parts = ", ".join(f"{k} {v['wall_s']:.1f}" for k, v in stages.items())
+        lines.append(
+            f"  Waktu    : {total:.1f} detik ({parts}; Great Expectations "
+            f"{run.info.get('gx_runs', 0)} kali jalan, {run.info.get('gx_seconds', 0):.1f} detik)"
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# rbpipe check: a unit checks its own file(s) before sending
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class CheckReport:
+    submissions: list[Submission]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+
+def check_files(
+    paths: list[Path], *, period: Period | None = None, registry_dir: Path | None = None
+) -> CheckReport:
+    """Ingest and validate the given files on their own (no outputs, no history)."""
+    from pipeline.ingest import ingest_files
+    from pipeline.validate import validate
+
+    registry = load_registry(registry_dir)
+    ingested = ingest_files([Path(p) for p in paths], registry, period, workers=1)
+    validation = validate(
+        ingested.rows, ingested.submissions, period=period, registry=registry, previous=None
+    )
+    return CheckReport(
+        submissions=ingested.submissions,
+        problems=sort_problems(ingested.problems + validation.problems),
+    )
+
+
+def format_check(report: CheckReport, *, as_json: bool = False) -> str:
+    """Problems grouped by file and sheet, each with its cell reference (Indonesian)."""
+    if as_json:
+        return json.dumps(
+            {
+                "berkas": [
+                    {
+                        "nama": s.name,
+                        "unit": s.unit,
+                        "periode": s.period,
+                        "status": s.status,
+                        "baris_dibaca": s.rows_read,
+                        "baris_direkap": s.rows_consolidated,
+                        "baris_dilewati": s.rows_skipped,
+                    }
+                    for s in report.submissions
+                ],
+                "masalah": [p.to_dict() for p in report.problems],
+                "ada_kesalahan": report.has_errors,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    lines: list[str] = []
+    for sub in report.submissions:
+        mine = [p for p in report.problems if p.file == sub.name]
+        head = f"Berkas {sub.name}"
+        if sub.unit:
+            head += f" — unit {sub.unit}"
+        if sub.period:
+            head += f", periode {sub.period}"
+        lines.append(head)
+        lines.append(
+            f"  {sub.rows_consolidated} rencana aksi terbaca, {sub.rows_skipped} baris dilewati."
+        )
+        if not mine:
+            lines.append("  Tidak ada masalah. Berkas siap dikirim.")
+        by_sheet: dict[str, list[Problem]] = {}
+        for p in mine:
+            by_sheet.setdefault(p.sheet or "", []).append(p)
+        for sheet, items in by_sheet.items():
+            lines.append(f"  Lembar {sheet}:" if sheet else "  Berkas:")
+            for p in items:
+                where = p.cell or (p.sheet or "-")
+                value = f" (nilai: {p.value})" if p.value not in (None, "") else ""
+                lines.append(
+                    f"    {where:<18} {SEVERITY_LABEL[p.severity]} {p.code}: {p.message}{value}"
+                )
+                if p.hint:
+                    lines.append(f"    {'':<18} Perbaikan: {p.hint}")
+        lines.append("")
+    errors = sum(p.is_error for p in report.problems)
+    warnings = len(report.problems) - errors
+    verdict = (
+        f"Hasil: {errors} kesalahan dan {warnings} peringatan. "
+        + (
+            "Perbaiki semua kesalahan sebelum mengirim."
+            if errors
+            else "Tidak ada kesalahan; berkas boleh dikirim."
+        )
+    )
+    lines.append(verdict)
+    return "\n".join(lines)
