@@ -128,7 +128,12 @@ FIELDS: tuple[Field, ...] = (
         type="text",
         requirement="always",
         kinds=BOTH,
-        synonyms=("Indikator Kinerja", "Indikator Keberhasilan", "Indikator Output"),
+        synonyms=(
+            "Indikator Kinerja",
+            "Indikator Keberhasilan",
+            "Indikator Output",
+            "Indikator Rencana Aksi",
+        ),
         width=32,
         help="Ukuran keberhasilan rencana aksi.",
     ),
@@ -138,7 +143,14 @@ FIELDS: tuple[Field, ...] = (
         type="text",
         requirement="always",
         kinds=BOTH,
-        synonyms=("Renaksi", "Rencana Kegiatan", "Uraian Rencana Aksi", "Kegiatan"),
+        synonyms=(
+            "Renaksi",
+            "Rencana Kegiatan",
+            "Uraian Rencana Aksi",
+            "Kegiatan",
+            "Rencana Aksi/Kegiatan",
+            "Uraian Kegiatan",
+        ),
         width=38,
         help="Uraian kegiatan yang akan dilakukan.",
     ),
@@ -148,7 +160,13 @@ FIELDS: tuple[Field, ...] = (
         type="text",
         requirement="always",
         kinds=BOTH,
-        synonyms=("Keluaran", "Output Kegiatan", "Output/Keluaran"),
+        synonyms=(
+            "Keluaran",
+            "Output Kegiatan",
+            "Output/Keluaran",
+            "Keluaran/Output",
+            "Hasil/Output",
+        ),
         width=26,
         help="Hasil nyata rencana aksi (dokumen, aplikasi, layanan, ...).",
     ),
@@ -183,7 +201,14 @@ FIELDS: tuple[Field, ...] = (
         type="number",
         requirement="optional",
         kinds=BOTH,
-        synonyms=("Anggaran", "Pagu", "Pagu Anggaran", "Pagu (Rp)", "Alokasi Anggaran"),
+        synonyms=(
+            "Anggaran",
+            "Pagu",
+            "Pagu Anggaran",
+            "Pagu (Rp)",
+            "Alokasi Anggaran",
+            "Jumlah Anggaran",
+        ),
         width=17,
         group="Anggaran",
         help="Pagu anggaran rencana aksi dalam Rupiah (tanpa titik pemisah pun boleh).",
@@ -205,7 +230,16 @@ FIELDS: tuple[Field, ...] = (
         type="text",
         requirement="always",
         kinds=BOTH,
-        synonyms=("Penanggungjawab", "PIC", "Pelaksana", "Unit Pelaksana", "PJ"),
+        synonyms=(
+            "Penanggungjawab",
+            "PIC",
+            "Pelaksana",
+            "Unit Pelaksana",
+            "PJ",
+            "Penanggung Jawab Kegiatan",
+            "Unit Penanggung Jawab",
+            "Unit Kerja Penanggung Jawab",
+        ),
         width=22,
         help="Jabatan atau bidang yang bertanggung jawab.",
     ),
@@ -215,7 +249,17 @@ FIELDS: tuple[Field, ...] = (
         type="text",
         requirement="conditional",
         kinds=BOTH,
-        synonyms=("Bukti Dukung", "Dokumen Pendukung", "Link Data Dukung", "Bukti", "Eviden"),
+        synonyms=(
+            "Bukti Dukung",
+            "Dokumen Pendukung",
+            "Link Data Dukung",
+            "Bukti",
+            "Eviden",
+            "Data Pendukung",
+            "Link Bukti Dukung",
+            "Data Dukung/Bukti Dukung",
+            "Evidence",
+        ),
         width=30,
         help="Tautan (https://...) atau nama dokumen bukti; wajib bila ada realisasi.",
     ),
@@ -225,7 +269,7 @@ FIELDS: tuple[Field, ...] = (
         type="text",
         requirement="conditional",
         kinds=BOTH,
-        synonyms=("Hambatan", "Kendala/Hambatan", "Permasalahan/Kendala"),
+        synonyms=("Hambatan", "Kendala/Hambatan", "Permasalahan/Kendala", "Hambatan/Kendala"),
         width=28,
         help="Wajib bila realisasi triwulan yang sudah lewat di bawah target.",
     ),
@@ -235,7 +279,7 @@ FIELDS: tuple[Field, ...] = (
         type="text",
         requirement="conditional",
         kinds=BOTH,
-        synonyms=("Rencana Tindak Lanjut", "Solusi", "Upaya", "RTL"),
+        synonyms=("Rencana Tindak Lanjut", "Solusi", "Upaya", "RTL", "Tindak Lanjut/Solusi"),
         width=28,
         help="Wajib bila kendala diisi.",
     ),
@@ -284,7 +328,16 @@ SHEETS: dict[str, SheetKind] = {
         name="RB Umum",
         code_prefix="U",
         title="RENCANA AKSI REFORMASI BIROKRASI UMUM",
-        name_synonyms=("rb umum", "umum", "rb general", "renaksi rb umum", "rencana aksi rb umum"),
+        name_synonyms=(
+            "rb umum",
+            "umum",
+            "rb general",
+            "renaksi rb umum",
+            "rencana aksi rb umum",
+            "renaksi umum",
+            "ra umum",
+            "rencana aksi umum",
+        ),
         fields=_fields_of("umum"),
     ),
     "tematik": SheetKind(
@@ -292,7 +345,15 @@ SHEETS: dict[str, SheetKind] = {
         name="RB Tematik",
         code_prefix="T",
         title="RENCANA AKSI REFORMASI BIROKRASI TEMATIK",
-        name_synonyms=("rb tematik", "tematik", "renaksi rb tematik", "rencana aksi rb tematik"),
+        name_synonyms=(
+            "rb tematik",
+            "tematik",
+            "renaksi rb tematik",
+            "rencana aksi rb tematik",
+            "renaksi tematik",
+            "ra tematik",
+            "rencana aksi tematik",
+        ),
         fields=_fields_of("tematik"),
     ),
 }
@@ -323,6 +384,8 @@ CONSOLIDATED_SUFFIX_HEADERS = ("Berkas", "Baris Asal")
 
 # Words that mark a subtotal row rather than an action plan.
 SUBTOTAL_WORDS = ("jumlah", "sub total", "subtotal", "total", "jumlah total", "grand total")
+# More summary-row labels seen in submissions (normalised spelling, see normalize_text).
+SUBTOTAL_WORDS += ("jml", "total keseluruhan", "jumlah keseluruhan", "rata rata", "sub jumlah")
 
 
 # --------------------------------------------------------------------------------------------
@@ -332,6 +395,8 @@ SUBTOTAL_WORDS = ("jumlah", "sub total", "subtotal", "total", "jumlah total", "g
 _ROMAN_TO_INT = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 # Filler words dropped before matching: they decorate headers but never decide a field.
 _FILLER = {"kumulatif", "rp", "rupiah", "tahun", "th", "thn", "s d", "sd", "dalam"}
+# More decoration seen in units' own layouts ("Target Kinerja", "Realisasi Fisik", "s.d.").
+_FILLER |= {"kinerja", "fisik", "sampai", "dengan"}
 _QUARTER_RE = re.compile(r"\b(?:tw|triwulan|trw|q|kuartal)\s*(iv|iii|ii|i|[1-4])\b")
 
 
@@ -352,7 +417,8 @@ def normalize_header(value: object) -> str:
     """
     text = normalize_text(value)
     text = _QUARTER_RE.sub(lambda m: f"tw{_ROMAN_TO_INT[m.group(1)]}", text)
-    words = []
+    text = re.sub(r"\bs d\b", "sd", text)
+    words: list[str] = []
     for word in text.split():
         if word in _FILLER or re.fullmatch(r"(19|20)\d\d", word):
             continue
@@ -360,7 +426,9 @@ def normalize_header(value: object) -> str:
             word = "realisasi"
         if word in ("trgt", "tgt"):
             word = "target"
-        words.append(word)
+        # A parent "CAPAIAN/REALISASI" above "Realisasi TW I" must not say it twice.
+        if not words or words[-1] != word:
+            words.append(word)
     return " ".join(words)
 
 

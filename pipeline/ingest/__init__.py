@@ -1,0 +1,341 @@
+"""Ingest: a month's files in, every file's fate and the staged action plans out.
+
+``ingest_files(paths, registry, period)`` / ``ingest_month(folder, period, registry)`` ->
+:class:`pipeline.model.IngestResult` (the staged-rows frame is specified in docs/contracts.md).
+
+Per file, inside a bounded worker process (:func:`pipeline.ingest.pool.run_bounded`):
+read (:func:`pipeline.ingest.reader.read_workbook`) and parse (:func:`parse_workbook`: sheets,
+header, rows, identity clues), returning small picklable results (row tuples, not frames). Then in
+the parent, in input order (so the result does not depend on the number of workers): identity
+against the registry and the month, the file's status, superseded files, and one DataFrame.
+
+A file is **rejected** when it cannot be read, its unit is unknown (RB-E005), it is for another
+month (RB-E006), neither action-plan sheet has a header (RB-E008/RB-E009), or it holds no action
+plan at all (RB-E004). Of two accepted files of one unit the one modified last wins (ties: the
+later name in sort order); the other is **superseded** (RB-W001 naming the file that replaced
+it). Rows of rejected and superseded files are counted as read and reported as skipped ("berkas
+ditolak" / "berkas digantikan"), so rows read = rows consolidated + rows skipped for every file;
+their row- and cell-level problems are dropped (the unit fixes the file that counts), their
+file-level problems are kept.
+
+This module is imported by the worker processes' fork server: keep heavy imports (pandas)
+inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline import schema
+from pipeline.fsutil import sha256_file
+from pipeline.ingest.identify import Clues, extract_clues, identify
+from pipeline.ingest.layout import MAX_HEADER_START, find_action_sheets
+from pipeline.ingest.limits import DEFAULT_LIMITS, Limits
+from pipeline.ingest.rows import RAW_FIELDS, STAGED_FIELDS, SheetRows, extract_rows
+from pipeline.ingest.workbook import ReadFailure, WorkbookData
+from pipeline.model import IngestResult, SkippedRow, Submission
+from pipeline.problems import Problem, make_problem
+from pipeline.registry import REFERENCE_FILE, REGISTRY_FILE, SETTINGS_FILE, Period, Registry
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from pipeline.ingest.pool import Outcome
+
+REASON_REJECTED = "berkas ditolak"
+REASON_SUPERSEDED = "berkas digantikan"
+# Files of a month folder that are configuration, not submissions (registry.load_registry).
+CONFIG_FILES = frozenset({REGISTRY_FILE, REFERENCE_FILE, SETTINGS_FILE})
+
+META_COLUMNS = ("_unit", "_file", "_sheet", "_kind", "_row")
+COLUMN_COLUMNS = tuple(f"_col_{f}" for f in STAGED_FIELDS)
+RAW_COLUMNS = tuple(f"_raw_{f}" for f in RAW_FIELDS)
+ROW_COLUMNS: tuple[str, ...] = (*META_COLUMNS, *COLUMN_COLUMNS, *STAGED_FIELDS, *RAW_COLUMNS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileParse:
+    """What the worker learns from one readable workbook (picklable, no DataFrame)."""
+
+    format: str
+    producer: str | None
+    has_macros: bool
+    clues: Clues
+    sheets: tuple[SheetRows, ...] = ()  # one per kind found with a header, in schema.KINDS order
+    problems: tuple[Problem, ...] = ()  # RB-E008 / RB-E009, without unit and file yet
+
+
+# --------------------------------------------------------------------------------------------
+# Worker side
+# --------------------------------------------------------------------------------------------
+
+
+def parse_workbook(workbook: WorkbookData) -> FileParse:
+    """Sheets, headers, rows and identity clues of one workbook (pure)."""
+    found = find_action_sheets(workbook)
+    sheets: list[SheetRows] = []
+    problems: list[Problem] = []
+    for kind in schema.KINDS:
+        printed = schema.SHEETS[kind].name
+        if kind not in found:
+            names = ", ".join(s.name for s in workbook.sheets if s.state != "veryHidden")
+            problems.append(
+                make_problem(
+                    "RB-E008",
+                    f"Lembar {printed} tidak ditemukan di berkas ini (lembar yang ada: {names}).",
+                )
+            )
+            continue
+        sheet, layout = found[kind]
+        if layout is None:
+            problems.append(
+                make_problem(
+                    "RB-E009",
+                    f"Baris judul kolom {printed} (Kode RA, Indikator, Target TW I, ...) tidak "
+                    f"ditemukan di {MAX_HEADER_START} baris pertama lembar '{sheet.name}'.",
+                    sheet=sheet.name,
+                )
+            )
+            continue
+        sheets.append(extract_rows(sheet, layout))
+    return FileParse(
+        format=workbook.format,
+        producer=workbook.producer,
+        has_macros=workbook.has_macros,
+        clues=extract_clues(workbook),
+        sheets=tuple(sheets),
+        problems=tuple(problems),
+    )
+
+
+def read_and_parse(item: tuple[str, Limits]) -> FileParse:
+    """The pool task for one file: ``(path, limits)`` -> :class:`FileParse` (raises
+    :class:`ReadFailure` when the file cannot be read)."""
+    from pipeline.ingest.reader import read_workbook
+
+    path, limits = item
+    return parse_workbook(read_workbook(Path(path), limits))
+
+
+# --------------------------------------------------------------------------------------------
+# Parent side
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class _Staged:
+    """A submission and the sheets it yielded (parent-side bookkeeping)."""
+
+    submission: Submission
+    sheets: tuple[SheetRows, ...] = ()
+    cell_problems: list[Problem] = field(default_factory=list)
+
+
+def _new_submission(path: Path, base: Path | None) -> Submission:
+    """A file's facts; a file that cannot be opened gets empty ones (the reader then rejects it
+    with RB-E003: bad input never stops the run)."""
+    name = path.relative_to(base).as_posix() if base else path.name
+    try:
+        stat = path.stat()
+        digest = sha256_file(path)
+    except OSError:
+        stat, digest = None, ""
+    return Submission(
+        path=path,
+        name=name,
+        sha256=digest,
+        size=stat.st_size if stat else 0,
+        modified=dt.datetime.fromtimestamp(stat.st_mtime if stat else 0).replace(microsecond=0),
+    )
+
+
+def _problem(code: str, message: str | None, sub: Submission, **where) -> Problem:
+    return make_problem(code, message, unit=sub.unit, file=sub.name, **where)
+
+
+def _placed(problem: Problem, sub: Submission) -> Problem:
+    return dataclasses.replace(problem, unit=sub.unit, file=sub.name)
+
+
+def _settle(
+    sub: Submission, outcome: Outcome, registry: Registry, period: Period | None
+) -> _Staged:
+    """Status, identity and problems of one file from its pool outcome."""
+    if outcome.failure is not None:
+        failure: ReadFailure = outcome.failure
+        sub.status = "rejected"
+        sub.problems.append(_problem(failure.code, failure.message, sub))
+        return _Staged(submission=sub)
+    parsed: FileParse = outcome.value
+    sub.format, sub.producer = parsed.format, parsed.producer
+    ident = identify(parsed.clues, sub.name, registry, period)
+    sub.unit, sub.period, sub.identified_by = ident.unit, ident.period, dict(ident.identified_by)
+    sub.layouts = [s.layout for s in parsed.sheets]
+    sub.rows_read = sum(s.rows_read for s in parsed.sheets)
+    for finding in ident.findings:
+        sub.problems.append(_problem(finding.code, finding.message, sub))
+    sub.problems.extend(_placed(p, sub) for p in parsed.problems)
+    if parsed.has_macros or parsed.format == "xlsm":
+        sub.problems.append(_problem("RB-W003", None, sub))
+    staged = _Staged(
+        submission=sub,
+        sheets=parsed.sheets,
+        cell_problems=[_placed(p, sub) for s in parsed.sheets for p in s.problems],
+    )
+    if ident.rejected or not parsed.sheets:
+        _set_aside(staged, "rejected")
+    elif not any(s.rows for s in parsed.sheets):
+        names = " dan ".join(s.layout.sheet for s in parsed.sheets)
+        sub.problems.append(
+            _problem(
+                "RB-E004",
+                f"Lembar {names} tidak berisi satu pun baris rencana aksi.",
+                sub,
+            )
+        )
+        _set_aside(staged, "rejected")
+    return staged
+
+
+def _set_aside(staged: _Staged, status: str) -> None:
+    """Reject or supersede a file: every row read becomes a skipped row with the file's fate."""
+    sub = staged.submission
+    sub.status = status
+    reason = REASON_REJECTED if status == "rejected" else REASON_SUPERSEDED
+    sub.skipped = [
+        SkippedRow(sheet=sheet.layout.sheet, row=row, reason=reason)
+        for sheet in staged.sheets
+        for row in sorted([r[0] for r in sheet.rows] + [k.row for k in sheet.skipped])
+    ]
+    sub.rows_consolidated = 0
+    staged.cell_problems = []
+
+
+def _resolve_superseded(staged: list[_Staged]) -> None:
+    """Of several accepted files of one unit, keep the one modified last (ties: later name)."""
+    by_unit: dict[str, list[_Staged]] = {}
+    for item in staged:
+        if item.submission.accepted:
+            by_unit.setdefault(item.submission.unit or "", []).append(item)
+    for items in by_unit.values():
+        if len(items) < 2:
+            continue
+        items.sort(key=lambda s: (s.submission.modified, s.submission.name))
+        winner = items[-1].submission
+        for item in items[:-1]:
+            _set_aside(item, "superseded")
+            item.submission.problems.append(
+                _problem(
+                    "RB-W001",
+                    f"Berkas ini digantikan oleh {winner.name} (diubah "
+                    f"{winner.modified:%d/%m/%Y %H:%M}), kiriman unit yang sama yang lebih baru; "
+                    "hanya berkas itu yang direkap.",
+                    item.submission,
+                )
+            )
+
+
+def _accept(staged: _Staged) -> None:
+    sub = staged.submission
+    sub.skipped = [k for s in staged.sheets for k in s.skipped]
+    sub.rows_consolidated = sum(len(s.rows) for s in staged.sheets)
+    sub.problems.extend(staged.cell_problems)
+
+
+def staged_frame(staged: list[_Staged]) -> pd.DataFrame:
+    """The staged-rows DataFrame of the accepted files (docs/contracts.md), built once."""
+    import pandas as pd
+
+    kind_order = {k: i for i, k in enumerate(schema.KINDS)}
+    records: list[tuple] = []
+    accepted = sorted(
+        (s for s in staged if s.submission.accepted),
+        key=lambda s: (s.submission.unit or "", s.submission.name),
+    )
+    for item in accepted:
+        sub = item.submission
+        for sheet in sorted(item.sheets, key=lambda s: kind_order[s.layout.kind]):
+            layout = sheet.layout
+            prefix = (sub.unit, sub.name, layout.sheet, layout.kind)
+            letters = tuple(layout.columns.get(f) for f in STAGED_FIELDS)
+            records.extend((*prefix, row[0], *letters, *row[1:]) for row in sheet.rows)
+    frame = pd.DataFrame.from_records(records, columns=list(ROW_COLUMNS))
+    dtypes = {c: "str" for c in ROW_COLUMNS}
+    dtypes["_row"] = "int64"
+    dtypes.update({f: "float64" for f in schema.NUMBER_FIELDS})
+    return frame.astype(dtypes)
+
+
+def ingest_files(
+    paths: list[Path],
+    registry: Registry,
+    period: Period | None,
+    *,
+    base: Path | None = None,
+    workers: int | None = None,
+    limits: Limits | None = None,
+) -> IngestResult:
+    """Read, identify and stage ``paths`` (names relative to ``base`` when given).
+
+    ``period``: the month being consolidated (None accepts any month, as ``rbpipe check``);
+    ``workers``: reader processes (None: one per CPU core); ``limits``: safety limits per file.
+    """
+    from pipeline.ingest.pool import run_bounded
+
+    limits = limits or DEFAULT_LIMITS
+    paths = [Path(p) for p in paths]
+    submissions = [_new_submission(p, Path(base) if base else None) for p in paths]
+    outcomes = run_bounded(
+        read_and_parse,
+        [(str(p), limits) for p in paths],
+        workers=workers or os.cpu_count() or 1,
+        limits=limits,
+    )
+    staged = [_settle(s, o, registry, period) for s, o in zip(submissions, outcomes, strict=True)]
+    _resolve_superseded(staged)
+    for item in staged:
+        if item.submission.accepted:
+            _accept(item)
+    return IngestResult(submissions=submissions, rows=staged_frame(staged))
+
+
+def is_ignored(relative: Path) -> bool:
+    """Files of a month folder that are not submissions: Excel/LibreOffice lock files
+    (``~$x.xlsx``, ``.~lock.x#``), hidden files and folders (our own temporary files are
+    ``.<name>.tmp-*``), and the registry files a month folder may override."""
+    if any(part.startswith((".", "~$")) for part in relative.parts):
+        return True
+    return len(relative.parts) == 1 and relative.name in CONFIG_FILES
+
+
+def ingest_month(
+    folder: Path,
+    period: Period | None,
+    registry: Registry,
+    *,
+    workers: int | None = None,
+    limits: Limits | None = None,
+) -> IngestResult:
+    """Ingest every file of a month folder, subfolders included, in name order."""
+    folder = Path(folder)
+    files = sorted(
+        (p for p in folder.rglob("*") if p.is_file()),
+        key=lambda p: p.relative_to(folder).as_posix(),
+    )
+    ignored = [p for p in files if is_ignored(p.relative_to(folder))]
+    skip = set(ignored)
+    result = ingest_files(
+        [p for p in files if p not in skip],
+        registry,
+        period,
+        base=folder,
+        workers=workers,
+        limits=limits,
+    )
+    result.ignored = [p.relative_to(folder).as_posix() for p in ignored]
+    return result
