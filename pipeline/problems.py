@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -124,13 +124,17 @@ def _entries(path: Path) -> dict[str, Rule]:
 
 @lru_cache(maxsize=4)
 def load_catalogue(folder: Path = EXPECTATIONS_DIR) -> dict[str, Rule]:
-    """Every code defined in ``folder``'s JSON files, sorted by code."""
+    """Every code defined in ``folder``'s JSON files, sorted by code.
+
+    A code may appear in several files (each suite is self-contained, and ``rb_umum`` and
+    ``rb_tematik`` share their row codes) as long as every entry says the same; the first file
+    in name order is kept as its source."""
     rules: dict[str, Rule] = {}
     for path in sorted(Path(folder).glob("*.json")):
         for code, rule in _entries(path).items():
-            if code in rules and rules[code] != rule:
+            if code in rules and rules[code] != replace(rule, source=rules[code].source):
                 raise ValueError(f"code {code} defined twice ({rules[code].source}, {path.name})")
-            rules[code] = rule
+            rules.setdefault(code, rule)
     return dict(sorted(rules.items()))
 
 

@@ -1,0 +1,166 @@
+"""Great Expectations, imported once per process, quiet and offline.
+
+Importing GX costs about two seconds, so it happens on the first validation, never when a module
+of ours is imported (``rbpipe --help`` must answer at once). One ephemeral context, one pandas
+data source and one batch definition serve every validation of the process.
+
+Quiet means: no INFO lines at import, no progress bars, no data docs, analytics switched off
+(this GX build has no analytics code, but the switch protects us if the package is ever swapped).
+
+Every GX failure that would otherwise be swallowed becomes a :class:`RunError`: an expectation
+that GX dropped while loading a suite, a parameter without a value, an exception inside a rule.
+A rule that could not run must never look like a pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pipeline.errors import RunError
+
+GX_LOGGER = "great_expectations"
+# This module sets its own logger to INFO when imported, so it is quietened again afterwards.
+GX_SELF_LOUD_LOGGER = "great_expectations.data_context.types.base"
+
+# GX validation calls made by this process, per suite name: tests assert "one run per suite".
+RUNS: Counter[str] = Counter()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Engine:
+    """The imported GX module and the batch definition every validation goes through."""
+
+    gx: Any
+    batch_definition: Any
+    import_seconds: float
+
+
+@lru_cache(maxsize=1)
+def engine() -> Engine:
+    """Import GX quietly and prepare an ephemeral context (once per process)."""
+    os.environ["GX_ANALYTICS_ENABLED"] = "False"
+    logging.getLogger(GX_LOGGER).setLevel(logging.WARNING)
+    start = time.perf_counter()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger(GX_SELF_LOUD_LOGGER).setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    # Nothing is ever rendered; without the default site a stray build could not litter /tmp.
+    context.delete_data_docs_site("local_site")
+    batch_definition = (
+        context.data_sources.add_pandas(name="rbpipe")
+        .add_dataframe_asset(name="rencana_aksi")
+        .add_batch_definition_whole_dataframe(name="bulan")
+    )
+    return Engine(
+        gx=gx, batch_definition=batch_definition, import_seconds=time.perf_counter() - start
+    )
+
+
+@contextlib.contextmanager
+def _gx_silenced() -> Iterator[None]:
+    """GX logs (with a traceback) an expectation it drops while building a suite; we report the
+    drop ourselves, in Indonesian, so its own log is muted meanwhile."""
+    logger = logging.getLogger(GX_LOGGER)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def build_suite(raw: dict[str, Any], *, source: str) -> Any:
+    """A GX ExpectationSuite from a suite file's JSON, refusing to lose any expectation.
+
+    GX silently drops an expectation whose ``type`` it does not know; a pydantic error (unknown
+    argument) raises. Both become a RunError naming the file (``source``)."""
+    gx = engine().gx
+    wanted = raw.get("expectations") or []
+    try:
+        with _gx_silenced():
+            suite = gx.ExpectationSuite(**raw)
+    except Exception as exc:  # noqa: BLE001 - any malformed suite stops the run, with its name
+        raise RunError(
+            f"Berkas aturan {source} tidak valid ({type(exc).__name__}: {exc}). "
+            "Perbaiki berkas itu atau kembalikan ke versi bawaan."
+        ) from None
+    if len(suite.expectations) != len(wanted):
+        loaded = Counter(e.expectation_type for e in suite.expectations)
+        lost = Counter(e.get("type") for e in wanted) - loaded
+        raise RunError(
+            f"Berkas aturan {source}: {len(wanted) - len(suite.expectations)} dari {len(wanted)} "
+            f"aturan tidak dikenali Great Expectations ({', '.join(sorted(map(str, lost)))}). "
+            "Periksa ejaan 'type' pada berkas itu."
+        )
+    return suite
+
+
+def run_suite(
+    suite: Any,
+    frame: Any,
+    *,
+    index_columns: list[str],
+    parameters: dict[str, Any],
+    source: str,
+) -> Any:
+    """Validate ``frame`` against ``suite`` once, returning GX's suite result.
+
+    Results are COMPLETE (every failing row), each identified by ``index_columns``; values of
+    ``{"$PARAMETER": name}`` come from ``parameters``. Any exception, raised or swallowed by GX
+    inside one expectation, becomes a RunError naming ``source``."""
+    batch_definition = engine().batch_definition
+    result_format = {
+        "result_format": "COMPLETE",
+        "unexpected_index_column_names": index_columns,
+        "return_unexpected_index_query": False,
+    }
+    RUNS[suite.name] += 1
+    try:
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(
+            suite, result_format=result_format, expectation_parameters=parameters
+        )
+    except Exception as exc:  # noqa: BLE001 - GX failing as a whole stops the run
+        raise RunError(
+            f"Pemeriksaan dengan berkas aturan {source} gagal dijalankan "
+            f"({type(exc).__name__}: {exc})."
+        ) from None
+    for item in result.results:
+        failure = _failure(item)
+        if failure:
+            meta = item.expectation_config.meta or {}
+            raise RunError(
+                f"Aturan {meta.get('code', '?')} ({item.expectation_config.type}) di {source} "
+                f"tidak dapat dijalankan: {failure}. Periksa berkas aturan itu."
+            )
+    return result
+
+
+def _failure(item: Any) -> str | None:
+    """Why one expectation result cannot be trusted, or None when it ran.
+
+    GX keeps an exception inside the result (flat, or nested per metric); a failed map
+    expectation without its list of rows is just as useless to us."""
+    info = item.exception_info or {}
+    nested = info.values() if "raised_exception" not in info else [info]
+    messages = [
+        str(v.get("exception_message"))
+        for v in nested
+        if isinstance(v, dict) and v.get("raised_exception")
+    ]
+    if messages:
+        return "; ".join(messages)
+    if not item.success and "unexpected_index_list" not in (item.result or {}):
+        return "hasil tanpa daftar baris"
+    return None
