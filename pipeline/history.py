@@ -1,0 +1,520 @@
+"""Run history: every monthly run recorded in an embedded SQLite database.
+
+``outputs/riwayat.sqlite`` (standard-library ``sqlite3``) keeps, per month, one snapshot: the
+run, its submissions (with their SHA-256), the staged action plans, the problems, and the unit,
+group and regency metrics. Recording a month again replaces that month's snapshot in one
+transaction (delete, then insert): history never holds a month twice, and a run killed mid-write
+leaves the previous snapshot in place (SQLite rolls the interrupted transaction back on the next
+open).
+
+Journal mode: SQLite's default rollback journal with ``synchronous=FULL``, not WAL. WAL needs
+shared memory and is unsafe on network folders (offices often keep outputs on a shared drive),
+leaves ``-wal``/``-shm`` files beside the database, and one writer a month gains nothing from it.
+
+The schema carries its version in ``PRAGMA user_version``; :data:`MIGRATIONS` lists the steps
+from each version to the next and :class:`History` applies the missing ones on open. A step's
+statements are history: never edit one, add a step.
+
+Tables (``period`` is ``YYYY-MM`` everywhere; ``position`` keeps the order things came in;
+``data`` columns hold the whole record as JSON, readable with SQLite's ``json_extract``):
+
+* ``runs``: one row per recorded month: times, tool version, run info, the staged frame's
+  column list and its number of plans;
+* ``submissions``: every file of the month: name, sha256, size, times, unit, status, rows;
+* ``plans``: the staged action plans (unit, kind, kode, file, sheet, row + every column);
+* ``problems``: every problem (code, severity, where, value, message, hint);
+* ``unit_metrics``, ``group_metrics``, ``regency_metrics``: the metrics frames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline import __version__
+from pipeline.errors import RunError
+from pipeline.metrics import METRIC_KEYS, REGENCY_CODE, read_arrivals
+from pipeline.model import Metrics, RunResult
+from pipeline.registry import Period
+from pipeline.schema import NUMBER_FIELDS
+
+__all__ = ["History", "migrate", "read_arrivals", "trend_rows", "TREND_COLUMNS"]
+
+HISTORY_FILE = "riwayat.sqlite"
+TREND_COLUMNS = (
+    "period",
+    "kode",
+    "nama",
+    "submitted",  # unit: 1/0; KABUPATEN: units that submitted
+    "on_time",  # unit: 1/0, null when not submitted; KABUPATEN: units on time
+    "reporting_rate",  # KABUPATEN only
+    "on_time_rate",  # KABUPATEN only
+    *METRIC_KEYS,
+)
+
+_V1 = (
+    """CREATE TABLE runs (
+        period TEXT PRIMARY KEY,
+        started TEXT,
+        finished TEXT,
+        recorded TEXT NOT NULL,
+        tool_version TEXT,
+        plan_columns TEXT NOT NULL,
+        plans INTEGER NOT NULL,
+        info TEXT
+    )""",
+    """CREATE TABLE submissions (
+        period TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        sha256 TEXT,
+        size INTEGER,
+        modified TEXT,
+        received TEXT,
+        format TEXT,
+        producer TEXT,
+        unit TEXT,
+        status TEXT NOT NULL,
+        rows_read INTEGER,
+        rows_consolidated INTEGER,
+        rows_skipped INTEGER,
+        problems TEXT
+    )""",
+    "CREATE INDEX submissions_period ON submissions (period, position)",
+    """CREATE TABLE plans (
+        period TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        unit TEXT,
+        kind TEXT,
+        kode TEXT,
+        file TEXT,
+        sheet TEXT,
+        row INTEGER,
+        data TEXT NOT NULL
+    )""",
+    "CREATE INDEX plans_period ON plans (period, position)",
+    "CREATE INDEX plans_unit ON plans (unit, kind, kode)",
+    """CREATE TABLE problems (
+        period TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        unit TEXT,
+        file TEXT,
+        sheet TEXT,
+        row INTEGER,
+        col TEXT,
+        field TEXT,
+        value TEXT,
+        message TEXT,
+        hint TEXT
+    )""",
+    "CREATE INDEX problems_period ON problems (period, position)",
+    """CREATE TABLE unit_metrics (
+        period TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        kode TEXT NOT NULL,
+        nama TEXT,
+        submitted INTEGER NOT NULL,
+        on_time INTEGER,
+        completion_rate REAL,
+        capaian_mean REAL,
+        capaian_median REAL,
+        evidence_completeness REAL,
+        budget_absorption REAL,
+        data_quality REAL,
+        data TEXT NOT NULL
+    )""",
+    "CREATE INDEX unit_metrics_period ON unit_metrics (period, position)",
+    """CREATE TABLE group_metrics (
+        period TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        data TEXT NOT NULL
+    )""",
+    """CREATE TABLE regency_metrics (
+        period TEXT PRIMARY KEY,
+        nama TEXT,
+        units_expected INTEGER,
+        units_submitted INTEGER,
+        units_on_time INTEGER,
+        reporting_rate REAL,
+        on_time_rate REAL,
+        completion_rate REAL,
+        capaian_mean REAL,
+        capaian_median REAL,
+        evidence_completeness REAL,
+        budget_absorption REAL,
+        data_quality REAL,
+        data TEXT NOT NULL
+    )""",
+)
+# (version reached, statements): applied in order to databases below that version.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((1, _V1),)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+# Tables holding one month's snapshot (deleted and re-inserted together).
+SNAPSHOT_TABLES = (
+    "runs",
+    "submissions",
+    "plans",
+    "problems",
+    "unit_metrics",
+    "group_metrics",
+    "regency_metrics",
+)
+
+
+class History:
+    """The run history database at ``path`` (created, or migrated to :data:`SCHEMA_VERSION`)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise RunError(f"Riwayat proses {self.path} tidak dapat dibuka: {exc}.") from None
+        try:
+            self._db.execute("PRAGMA journal_mode = DELETE")
+            self._db.execute("PRAGMA synchronous = FULL")
+            migrate(self._db)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise RunError(
+                f"Riwayat proses {self.path} rusak atau bukan basis data rbpipe ({exc}). "
+                "Pindahkan atau ganti nama berkas itu, lalu jalankan ulang: riwayat baru akan "
+                "dibuat."
+            ) from None
+        except RunError:
+            self._db.close()
+            raise
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def periods(self) -> list[str]:
+        """Recorded months (``YYYY-MM``), oldest first."""
+        return [r[0] for r in self._db.execute("SELECT period FROM runs ORDER BY period")]
+
+    def previous_rows(self, period: Period) -> pd.DataFrame | None:
+        """The staged rows (accepted submissions) of the latest recorded month before
+        ``period``, with the columns and order they were recorded with; None when no earlier
+        month is recorded. Number fields come back as float, ``_row`` as int."""
+        found = self._db.execute(
+            "SELECT period, plan_columns FROM runs WHERE period < ? ORDER BY period DESC LIMIT 1",
+            (str(period),),
+        ).fetchone()
+        if found is None:
+            return None
+        previous, columns = found[0], json.loads(found[1])
+        records = [
+            json.loads(data)
+            for (data,) in self._db.execute(
+                "SELECT data FROM plans WHERE period = ? ORDER BY position", (previous,)
+            )
+        ]
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        numbers = [c for c in columns if c in NUMBER_FIELDS]
+        frame[numbers] = frame[numbers].astype(float)
+        if "_row" in frame.columns and frame["_row"].notna().all():
+            frame["_row"] = frame["_row"].astype("int64")
+        return frame
+
+    def record(self, run: RunResult) -> None:
+        """Store ``run`` as its month's snapshot, replacing any earlier one, in one transaction."""
+        period = str(run.period)
+        rows = run.rows
+        with self._transaction():
+            for table in SNAPSHOT_TABLES:
+                self._db.execute(f"DELETE FROM {table} WHERE period = ?", (period,))
+            self._db.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    period,
+                    _plain(run.started),
+                    _plain(run.finished),
+                    dt.datetime.now().isoformat(timespec="seconds"),
+                    __version__,
+                    json.dumps([str(c) for c in rows.columns]),
+                    len(rows),
+                    _json(run.info),
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        period,
+                        i,
+                        s.name,
+                        s.sha256,
+                        s.size,
+                        _plain(s.modified),
+                        _plain(s.received),
+                        s.format,
+                        s.producer,
+                        s.unit,
+                        s.status,
+                        s.rows_read,
+                        s.rows_consolidated,
+                        s.rows_skipped,
+                        json.dumps([p.code for p in s.problems]),
+                    )
+                    for i, s in enumerate(run.submissions)
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO plans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        period,
+                        i,
+                        _plain(r.get("_unit")),
+                        _plain(r.get("_kind")),
+                        _plain(r.get("kode")),
+                        _plain(r.get("_file")),
+                        _plain(r.get("_sheet")),
+                        _plain(r.get("_row")),
+                        _record_json(r),
+                    )
+                    for i, r in enumerate(_records(rows))
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        period,
+                        i,
+                        p.code,
+                        p.severity,
+                        p.unit,
+                        p.file,
+                        p.sheet,
+                        p.row,
+                        p.column,
+                        p.field,
+                        p.value,
+                        p.message,
+                        p.hint,
+                    )
+                    for i, p in enumerate(run.problems)
+                ),
+            )
+            self._record_metrics(period, run.metrics)
+
+    def trend(self, upto: Period) -> pd.DataFrame:
+        """:data:`TREND_COLUMNS` for every recorded month <= ``upto``: per month, one row per
+        unit (in registry order of that month) then the ``KABUPATEN`` row."""
+        units = self._db.execute(
+            "SELECT period, kode, nama, submitted, on_time, NULL, NULL, "
+            f"{', '.join(METRIC_KEYS)} FROM unit_metrics "
+            "WHERE period <= ? ORDER BY period, position",
+            (str(upto),),
+        ).fetchall()
+        regency = self._db.execute(
+            "SELECT period, ?, nama, units_submitted, units_on_time, reporting_rate, "
+            f"on_time_rate, {', '.join(METRIC_KEYS)} FROM regency_metrics "
+            "WHERE period <= ? ORDER BY period",
+            (REGENCY_CODE, str(upto)),
+        ).fetchall()
+        by_period: dict[str, list[tuple]] = {}
+        for record in [*units, *regency]:
+            by_period.setdefault(record[0], []).append(record)
+        return _trend_frame([r for p in sorted(by_period) for r in by_period[p]])
+
+    def trend_with(self, period: Period, metrics: Metrics) -> pd.DataFrame:
+        """The trend as it will read once ``metrics`` is recorded for ``period``: the recorded
+        months before ``period``, then this month's rows (an earlier snapshot of ``period`` is
+        superseded, later months are left out). Publishers show it before the run is recorded."""
+        earlier = self.trend(period.previous())
+        current = trend_rows(metrics, period)
+        return pd.concat([earlier, current], ignore_index=True) if len(earlier) else current
+
+    # ----------------------------------------------------------------------------------------
+
+    def _record_metrics(self, period: str, metrics: Metrics) -> None:
+        self._db.executemany(
+            "INSERT INTO unit_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    period,
+                    i,
+                    u["kode"],
+                    u["nama"],
+                    int(bool(u["submitted"])),
+                    _flag(u["on_time"]),
+                    *(_plain(u[m]) for m in METRIC_KEYS),
+                    _record_json(u),
+                )
+                for i, u in enumerate(_records(metrics.units))
+            ),
+        )
+        self._db.executemany(
+            "INSERT INTO group_metrics VALUES (?, ?, ?, ?, ?)",
+            (
+                (period, i, g["kind"], g["group"], _record_json(g))
+                for i, g in enumerate(_records(metrics.groups))
+            ),
+        )
+        r = metrics.regency
+        self._db.execute(
+            "INSERT INTO regency_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                period,
+                r.get("nama"),
+                r["units_expected"],
+                r["units_submitted"],
+                r["units_on_time"],
+                _plain(r["reporting_rate"]),
+                _plain(r["on_time_rate"]),
+                *(_plain(r[m]) for m in METRIC_KEYS),
+                _json(r),
+            ),
+        )
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring ``db`` (autocommit connection) to :data:`SCHEMA_VERSION`, one transaction per
+    step; return the version found before. Raises :class:`RunError` for a database written by a
+    newer rbpipe."""
+    found = db.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise RunError(
+            f"Riwayat proses ditulis oleh versi rbpipe yang lebih baru (skema {found}, versi ini "
+            f"mengenal sampai {SCHEMA_VERSION}). Perbarui rbpipe lalu jalankan ulang."
+        )
+    for version, statements in MIGRATIONS:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read inside the write lock: another process may have migrated meanwhile.
+            if db.execute("PRAGMA user_version").fetchone()[0] < version:
+                for statement in statements:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {int(version)}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    return found
+
+
+def trend_rows(metrics: Metrics, period: Period) -> pd.DataFrame:
+    """The :data:`TREND_COLUMNS` rows of one month's metrics, exactly as :meth:`History.trend`
+    returns them once recorded (so a run can show its own month before recording it)."""
+    units = [
+        (
+            str(period),
+            u["kode"],
+            u["nama"],
+            int(bool(u["submitted"])),
+            _flag(u["on_time"]),
+            None,
+            None,
+            *(_plain(u[m]) for m in METRIC_KEYS),
+        )
+        for u in _records(metrics.units)
+    ]
+    r = metrics.regency
+    regency = (
+        str(period),
+        REGENCY_CODE,
+        r.get("nama"),
+        r["units_submitted"],
+        r["units_on_time"],
+        _plain(r["reporting_rate"]),
+        _plain(r["on_time_rate"]),
+        *(_plain(r[m]) for m in METRIC_KEYS),
+    )
+    return _trend_frame([*units, regency])
+
+
+def _trend_frame(records: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records, columns=list(TREND_COLUMNS))
+    floats = ["reporting_rate", "on_time_rate", *METRIC_KEYS]
+    return frame.astype(
+        {"period": object, "kode": object, "nama": object, "submitted": "Int64", "on_time": "Int64"}
+        | dict.fromkeys(floats, float)
+    )
+
+
+def _flag(value: object) -> int | None:
+    """A nullable boolean as SQLite stores it: 1, 0 or None."""
+    plain = _plain(value)
+    return None if plain is None else int(bool(plain))
+
+
+def _plain(value: object) -> object:
+    """A value SQLite and JSON store as is: None for NaN/NA/NaT, Python numbers for numpy ones,
+    ISO text for times."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _json(value: object) -> str:
+    """``value`` (dicts, lists, records) as JSON text, with :func:`_plain` applied throughout
+    and anything else written as its text."""
+
+    def clean(item: object) -> object:
+        if isinstance(item, dict):
+            return {str(k): clean(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple, set)):
+            return [clean(v) for v in item]
+        plain = _plain(item)
+        return plain if plain is None or isinstance(plain, (str, int, float, bool)) else str(plain)
+
+    return json.dumps(clean(value), ensure_ascii=False, allow_nan=False)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """A frame's rows as dicts of Python values, None wherever pandas has a missing value."""
+    clean = frame.astype(object).where(frame.notna(), None)
+    names = [str(c) for c in clean.columns]
+    return [dict(zip(names, values, strict=True)) for values in clean.to_numpy().tolist()]
+
+
+def _record_json(record: dict[str, object]) -> str:
+    """One row of :func:`_records` as JSON text (the fast path of :func:`_json`: its values are
+    already plain apart from the odd timestamp)."""
+    return json.dumps(record, ensure_ascii=False, allow_nan=False, default=_plain_text)
+
+
+def _plain_text(value: object) -> object:
+    plain = _plain(value)
+    return str(plain) if plain is value else plain

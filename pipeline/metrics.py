@@ -1,0 +1,722 @@
+"""Completion metrics: per action plan, per unit, per sasaran/tema and regency-wide.
+
+Pure pandas over the validated staged rows (docs/contracts.md "staged-rows"), the month's
+problems, the submissions and the registry; nothing here reads or writes files except
+:func:`read_arrivals`, which reads the optional arrival log an analyst keeps.
+
+Exclusions: an error-severity problem on a row (matched on unit, file, sheet and row) excludes the
+row from the metrics its catalogue rule names (``Rule.metrics``: ``capaian``, ``status``,
+``bukti``, ``anggaran``). An error whose code is missing from the catalogue excludes the row from
+all of them, because nothing says which figure it would corrupt. Warnings never exclude. Every
+figure carries the number of rows it excluded (``*_excluded``), so it can be traced to rows.
+
+Figures are pooled over action plans: a theme's or the regency's completion rate is the share of
+*all* its plans, not the mean of unit rates.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import RunError
+from pipeline.model import Metrics, Submission
+from pipeline.problems import Problem, Rule, load_catalogue
+from pipeline.registry import MONTH_ABBREVIATIONS, MONTHS_ID, Period, Registry
+from pipeline.schema import FIELDS, KINDS, NUMBER_FIELDS, REALISASI_FIELDS
+
+STATUS_SELESAI = "Selesai"
+STATUS_SESUAI = "Sesuai Target"
+STATUS_TERLAMBAT = "Terlambat"
+STATUS_BELUM = "Belum Dilaporkan"
+STATUSES = (STATUS_SELESAI, STATUS_SESUAI, STATUS_TERLAMBAT, STATUS_BELUM)
+STATUS_COUNTS = {
+    STATUS_SELESAI: "n_selesai",
+    STATUS_SESUAI: "n_sesuai",
+    STATUS_TERLAMBAT: "n_terlambat",
+    STATUS_BELUM: "n_belum",
+}
+
+REGENCY_CODE = "KABUPATEN"  # the regency's row in trend frames
+INVALID_GROUP = "(Tidak valid)"  # plans whose sasaran/tema is empty or not in the reference list
+# The field that groups each sheet kind's plans, and so the reference list giving the order.
+GROUP_FIELDS = {"umum": "sasaran", "tematik": "tema"}
+
+# The six unit metrics (manifest keys): capaian in percent, the others as fractions 0..1.
+METRIC_KEYS = (
+    "completion_rate",
+    "capaian_mean",
+    "capaian_median",
+    "evidence_completeness",
+    "budget_absorption",
+    "data_quality",
+)
+# Catalogue metric name (Rule.metrics) -> plan flag column -> excluded-count column.
+EXCLUSION_FLAGS = {
+    "capaian": "_excl_capaian",
+    "status": "_excl_status",
+    "bukti": "_excl_bukti",
+    "anggaran": "_excl_anggaran",
+}
+EXCLUDED_COUNTS = {
+    "status": "completion_excluded",
+    "capaian": "capaian_excluded",
+    "bukti": "evidence_excluded",
+    "anggaran": "budget_excluded",
+}
+
+SUMMARY_COLUMNS = (
+    "rows",
+    "errors",
+    "warnings",
+    "rows_with_errors",
+    *STATUS_COUNTS.values(),
+    *METRIC_KEYS,
+    "anggaran_total",
+    "realisasi_anggaran_total",
+    *EXCLUDED_COUNTS.values(),
+    "capaian_n",
+    "evidence_n",
+    "budget_n",
+)
+UNIT_COLUMNS = (
+    "kode",
+    "nama",
+    "jenis",
+    "submitted",
+    "on_time",
+    "file",
+    "received",
+    "first_received",
+    *SUMMARY_COLUMNS,
+    "rank",
+)
+GROUP_COLUMNS = (
+    "kind",
+    "group",
+    "plans",
+    "units",
+    "reporting_rate",
+    "on_time_rate",
+    *SUMMARY_COLUMNS,
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Per action plan
+# --------------------------------------------------------------------------------------------
+
+
+def latest_realisation(plans: pd.DataFrame, running_quarter: int) -> pd.Series:
+    """``realisasi_terakhir`` = realisasi_tw_k for the largest k <= q that is filled in
+    (realisations are cumulative, so the latest one is the achievement so far); NaN when none."""
+    columns = [f"realisasi_tw{k}" for k in range(1, running_quarter + 1)]
+    return plans[columns].astype(float).ffill(axis=1).iloc[:, -1].rename("realisasi_terakhir")
+
+
+def capaian_pct(plans: pd.DataFrame, running_quarter: int) -> pd.Series:
+    """``capaian_pct`` = realisasi_tw_q / target_tw_q x 100 for the running quarter q.
+
+    NaN where target_tw_q is missing or not > 0, and where realisasi_tw_q is blank: the running
+    quarter's realisation is optional, so a blank means "not reported yet", not zero."""
+    target = plans[f"target_tw{running_quarter}"].astype(float)
+    real = plans[f"realisasi_tw{running_quarter}"].astype(float)
+    return (real / target * 100).where(target > 0).rename("capaian_pct")
+
+
+def capaian_tahunan_pct(plans: pd.DataFrame, running_quarter: int) -> pd.Series:
+    """``capaian_tahunan_pct`` = realisasi_terakhir / target_tw4 x 100 (progress towards the
+    annual target); NaN where target_tw4 is missing or not > 0, or nothing is realised yet."""
+    target = plans["target_tw4"].astype(float)
+    latest = latest_realisation(plans, running_quarter)
+    return (latest / target * 100).where(target > 0).rename("capaian_tahunan_pct")
+
+
+def plan_status(plans: pd.DataFrame, running_quarter: int) -> pd.Series:
+    """Status of each plan at a month of running quarter q (last closed quarter c = q - 1), the
+    first that holds:
+
+    1. ``Selesai``: realisasi_terakhir >= target_tw4 (target_tw4 > 0);
+    2. ``Sesuai Target``: c == 0, or realisasi_tw_c >= target_tw_c;
+    3. ``Terlambat``: realisasi_tw_c < target_tw_c;
+    4. ``Belum Dilaporkan``: c >= 1 and realisasi_tw_c is blank.
+
+    In January-March (c = 0) no quarter has closed, so nothing is due yet: a plan is Selesai or
+    Sesuai Target, never Terlambat nor Belum Dilaporkan. Null (undetermined) when c >= 1,
+    realisasi_tw_c is filled but target_tw_c is blank (itself an error the rules report)."""
+    closed = running_quarter - 1
+    target4 = plans["target_tw4"].astype(float)
+    selesai = (target4 > 0) & (latest_realisation(plans, running_quarter) >= target4)
+    if closed == 0:
+        conditions = [selesai, ~selesai]
+        choices = [STATUS_SELESAI, STATUS_SESUAI]
+    else:
+        real = plans[f"realisasi_tw{closed}"].astype(float)
+        target = plans[f"target_tw{closed}"].astype(float)
+        conditions = [selesai, real >= target, real < target, real.isna()]
+        choices = [STATUS_SELESAI, STATUS_SESUAI, STATUS_TERLAMBAT, STATUS_BELUM]
+    values = np.select([c.to_numpy(dtype=bool) for c in conditions], choices, default="")
+    return pd.Series(values, index=plans.index, dtype=object).replace("", None).rename("status")
+
+
+def row_problem_flags(
+    rows: pd.DataFrame, problems: Iterable[Problem], catalogue: Mapping[str, Rule]
+) -> pd.DataFrame:
+    """Per row: ``_errors`` and ``_warnings`` (problems whose unit, file, sheet and row match the
+    row) and one ``_excl_<metric>`` flag per :data:`EXCLUSION_FLAGS` entry, True when an error
+    on the row has a catalogue rule naming that metric (or a code the catalogue lacks)."""
+    by_row: dict[tuple, list[Problem]] = {}
+    for p in problems:
+        if p.row is not None:
+            by_row.setdefault((p.unit, p.file, p.sheet, int(p.row)), []).append(p)
+    keys = zip(rows["_unit"], rows["_file"], rows["_sheet"], rows["_row"], strict=True)
+    records = []
+    for unit, file, sheet, row in keys:
+        found = by_row.get((unit, file, sheet, int(row)), []) if not _blank(row) else []
+        errors = [p for p in found if p.is_error]
+        excluded: set[str] = set()
+        for p in errors:
+            rule = catalogue.get(p.code)
+            excluded.update(rule.metrics if rule is not None else EXCLUSION_FLAGS)
+        records.append(
+            {
+                "_errors": len(errors),
+                "_warnings": len(found) - len(errors),
+                **{flag: metric in excluded for metric, flag in EXCLUSION_FLAGS.items()},
+            }
+        )
+    columns = ["_errors", "_warnings", *EXCLUSION_FLAGS.values()]
+    return pd.DataFrame.from_records(records, index=rows.index, columns=columns).astype(
+        {"_errors": "int64", "_warnings": "int64", **dict.fromkeys(EXCLUSION_FLAGS.values(), bool)}
+    )
+
+
+def annotate_plans(
+    rows: pd.DataFrame,
+    problems: Iterable[Problem],
+    *,
+    period: Period,
+    catalogue: Mapping[str, Rule],
+) -> pd.DataFrame:
+    """``Metrics.plans``: the staged rows plus capaian_pct, capaian_tahunan_pct,
+    realisasi_terakhir, status, _errors, _warnings and the exclusion flags. A plan whose status
+    is undetermined counts as excluded from status (its data cannot give one); excluded values
+    are NaN / null."""
+    rows = _with_all_columns(rows)
+    q = period.running_quarter
+    flags = row_problem_flags(rows, problems, catalogue)
+    status = plan_status(rows, q)
+    flags["_excl_status"] = flags["_excl_status"] | status.isna()
+    return rows.assign(
+        realisasi_terakhir=latest_realisation(rows, q),
+        capaian_pct=capaian_pct(rows, q).where(~flags["_excl_capaian"]),
+        capaian_tahunan_pct=capaian_tahunan_pct(rows, q).where(~flags["_excl_capaian"]),
+        status=status.where(~flags["_excl_status"], None),
+        **{c: flags[c] for c in flags.columns},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Over a set of plans (a unit, a sasaran/tema, the regency)
+# --------------------------------------------------------------------------------------------
+
+
+def ratio(part: float, whole: float) -> float:
+    """part / whole, NaN when whole is 0."""
+    return float(part) / float(whole) if whole else math.nan
+
+
+def completion_rate(plans: pd.DataFrame) -> float:
+    """completion rate = plans ``Selesai`` or ``Sesuai Target`` / plans with a status. Plans
+    excluded from status have none and are in neither count. NaN when no plan has a status."""
+    status = plans["status"]
+    return ratio(status.isin([STATUS_SELESAI, STATUS_SESUAI]).sum(), status.notna().sum())
+
+
+def capaian_mean(plans: pd.DataFrame) -> float:
+    """Mean of ``capaian_pct`` over plans where it is defined and not excluded (in percent)."""
+    values = plans["capaian_pct"].dropna()
+    return float(values.mean()) if len(values) else math.nan
+
+
+def capaian_median(plans: pd.DataFrame) -> float:
+    """Median of ``capaian_pct`` over plans where it is defined and not excluded (in percent)."""
+    values = plans["capaian_pct"].dropna()
+    return float(values.median()) if len(values) else math.nan
+
+
+def evidence_base(plans: pd.DataFrame) -> pd.Series:
+    """Plans that need evidence: any of realisasi_tw1..4 > 0, and not excluded from ``bukti``."""
+    realised = plans[list(REALISASI_FIELDS)].astype(float).gt(0).any(axis=1)
+    return realised & ~plans["_excl_bukti"]
+
+
+def evidence_completeness(plans: pd.DataFrame) -> float:
+    """evidence completeness = plans of :func:`evidence_base` with ``data_dukung`` filled /
+    plans of :func:`evidence_base`. NaN when no plan has a realisation above 0."""
+    base = evidence_base(plans)
+    return ratio((base & _filled(plans["data_dukung"])).sum(), base.sum())
+
+
+def budget_base(plans: pd.DataFrame) -> pd.Series:
+    """Plans that carry a budget: anggaran > 0, and not excluded from ``anggaran``."""
+    return plans["anggaran"].astype(float).gt(0) & ~plans["_excl_anggaran"]
+
+
+def budget_absorption(plans: pd.DataFrame) -> float:
+    """budget absorption = sum realisasi_anggaran / sum anggaran over :func:`budget_base` (a
+    blank realisasi_anggaran counts as 0). NaN when that sum of anggaran is 0."""
+    base = plans[budget_base(plans)]
+    return ratio(
+        base["realisasi_anggaran"].astype(float).fillna(0).sum(),
+        base["anggaran"].astype(float).sum(),
+    )
+
+
+def data_quality(plans: pd.DataFrame) -> float:
+    """data quality = rows with no error-severity problem / rows. NaN when there are no rows."""
+    return ratio((plans["_errors"] == 0).sum(), len(plans))
+
+
+def summarise(plans: pd.DataFrame) -> dict[str, object]:
+    """The :data:`SUMMARY_COLUMNS` figures of a set of annotated plans. ``errors`` and
+    ``warnings`` count the rows' problems; ``anggaran_total``/``realisasi_anggaran_total`` are
+    the sums budget absorption is computed from; ``*_n`` are the bases of the figures."""
+    budget = plans[budget_base(plans)]
+    status = plans["status"]
+    return {
+        "rows": len(plans),
+        "errors": int(plans["_errors"].sum()),
+        "warnings": int(plans["_warnings"].sum()),
+        "rows_with_errors": int((plans["_errors"] > 0).sum()),
+        **{column: int((status == s).sum()) for s, column in STATUS_COUNTS.items()},
+        "completion_rate": completion_rate(plans),
+        "capaian_mean": capaian_mean(plans),
+        "capaian_median": capaian_median(plans),
+        "evidence_completeness": evidence_completeness(plans),
+        "budget_absorption": budget_absorption(plans),
+        "data_quality": data_quality(plans),
+        "anggaran_total": float(budget["anggaran"].astype(float).sum()),
+        "realisasi_anggaran_total": float(
+            budget["realisasi_anggaran"].astype(float).fillna(0).sum()
+        ),
+        **{column: int(plans[EXCLUSION_FLAGS[m]].sum()) for m, column in EXCLUDED_COUNTS.items()},
+        "capaian_n": int(plans["capaian_pct"].notna().sum()),
+        "evidence_n": int(evidence_base(plans).sum()),
+        "budget_n": len(budget),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Submissions: who reported, and when
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """What one unit sent this month."""
+
+    unit: str
+    file: str  # the accepted file
+    received: dt.datetime  # arrival of the accepted file
+    first_received: dt.datetime  # earliest arrival among the unit's accepted/superseded files
+    on_time: bool
+
+
+def deadline_end(period: Period, day: int) -> dt.datetime:
+    """The moment submissions become late: the end of the deadline day (local time), i.e.
+    midnight starting the day after ``period.deadline(day)``."""
+    return dt.datetime.combine(period.deadline(day) + dt.timedelta(days=1), dt.time())
+
+
+def arrival_time(submission: Submission, arrivals: Mapping[str, dt.datetime] | None) -> dt.datetime:
+    """When a file arrived: the arrival log's entry for its name (exact, else ignoring case and
+    slash direction), else ``submission.received``, else its modification time. Local, naive."""
+    if arrivals:
+        if submission.name in arrivals:
+            return _local(arrivals[submission.name])
+        folded = {_name_key(k): v for k, v in arrivals.items()}
+        if _name_key(submission.name) in folded:
+            return _local(folded[_name_key(submission.name)])
+    return _local(submission.received or submission.modified)
+
+
+def unit_deliveries(
+    submissions: Iterable[Submission],
+    *,
+    period: Period,
+    registry: Registry,
+    arrivals: Mapping[str, dt.datetime] | None = None,
+) -> dict[str, Delivery]:
+    """Each unit with an accepted file -> its delivery. On time when its *first* file (accepted
+    or superseded) arrived by the deadline: a correction sent later, after feedback, does not
+    make a punctual unit late. Two accepted files of one unit (ingest normally prevents it): the
+    later arrival counts."""
+    end = deadline_end(period, registry.settings.batas_hari)
+    by_unit: dict[str, list[tuple[dt.datetime, Submission]]] = {}
+    for s in submissions:
+        if s.unit and s.status in ("accepted", "superseded"):
+            by_unit.setdefault(s.unit, []).append((arrival_time(s, arrivals), s))
+    out = {}
+    for unit, sent in by_unit.items():
+        accepted = sorted((t, s.name) for t, s in sent if s.accepted)
+        if not accepted:
+            continue
+        first = min(t for t, _ in sent)
+        received, name = accepted[-1]
+        out[unit] = Delivery(
+            unit=unit, file=name, received=received, first_received=first, on_time=first < end
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Units, groups, regency
+# --------------------------------------------------------------------------------------------
+
+
+def unit_metrics(
+    plans: pd.DataFrame,
+    problems: Iterable[Problem],
+    deliveries: Mapping[str, Delivery],
+    registry: Registry,
+) -> pd.DataFrame:
+    """``Metrics.units``: one row per registry unit in registry order (:data:`UNIT_COLUMNS`).
+    ``errors``/``warnings`` count every problem attributed to the unit this month, file-level
+    ones included; metrics of a unit that did not submit are NaN."""
+    problem_counts: dict[tuple[str | None, bool], int] = {}
+    for p in problems:
+        problem_counts[(p.unit, p.is_error)] = problem_counts.get((p.unit, p.is_error), 0) + 1
+    by_unit = dict(tuple(plans.groupby("_unit", sort=False))) if len(plans) else {}
+    empty = plans.iloc[0:0]
+    records = []
+    for unit in registry.units:
+        delivery = deliveries.get(unit.kode)
+        records.append(
+            {
+                "kode": unit.kode,
+                "nama": unit.nama,
+                "jenis": unit.jenis,
+                "submitted": delivery is not None,
+                "on_time": delivery.on_time if delivery else None,
+                "file": delivery.file if delivery else None,
+                "received": delivery.received if delivery else None,
+                "first_received": delivery.first_received if delivery else None,
+                **summarise(by_unit.get(unit.kode, empty)),
+                "errors": problem_counts.get((unit.kode, True), 0),
+                "warnings": problem_counts.get((unit.kode, False), 0),
+            }
+        )
+    units = pd.DataFrame.from_records(records, columns=[c for c in UNIT_COLUMNS if c != "rank"])
+    units = units.astype(
+        {
+            "submitted": bool,
+            "on_time": "boolean",
+            "received": "datetime64[us]",
+            "first_received": "datetime64[us]",
+        }
+    )
+    return units.assign(rank=rank_units(units))
+
+
+def rank_units(units: pd.DataFrame) -> pd.Series:
+    """Rank of each submitting unit: 1 = highest completion rate, ties broken by higher capaian
+    mean, then by code (undefined figures sort last). Null for units that did not submit."""
+    ranked = units[units["submitted"]].sort_values(
+        ["completion_rate", "capaian_mean", "kode"],
+        ascending=[False, False, True],
+        na_position="last",
+        kind="stable",
+    )
+    rank = pd.Series(pd.NA, index=units.index, dtype="Int64")
+    rank.loc[ranked.index] = range(1, len(ranked) + 1)
+    return rank.rename("rank")
+
+
+def group_metrics(
+    plans: pd.DataFrame, deliveries: Mapping[str, Delivery], registry: Registry
+) -> pd.DataFrame:
+    """``Metrics.groups``: one row per sasaran (kind ``umum``) then per tema (kind ``tematik``),
+    in reference-list order, each even with no plans; then, per kind and only when it has plans,
+    ``(Tidak valid)`` for plans whose sasaran/tema is empty or not in the list.
+
+    ``reporting_rate`` = registry units with plans in the group / units expected; ``on_time_rate``
+    = those of them on time / units expected (how widely the regency reports on the group)."""
+    expected = set(registry.codes)
+    records = []
+    for kind in KINDS:
+        field = GROUP_FIELDS[kind]
+        listed = registry.reference(field)
+        of_kind = plans[plans["_kind"] == kind]
+        values = of_kind[field]
+        subsets = [(name, of_kind[values == name]) for name in listed]
+        invalid = of_kind[~values.isin(listed)]
+        if len(invalid):
+            subsets.append((INVALID_GROUP, invalid))
+        for name, subset in subsets:
+            units = set(subset["_unit"].dropna())
+            on_time = {u for u in units & expected if deliveries.get(u) and deliveries[u].on_time}
+            records.append(
+                {
+                    "kind": kind,
+                    "group": name,
+                    "plans": len(subset),
+                    "units": len(units),
+                    "reporting_rate": ratio(len(units & expected), len(expected)),
+                    "on_time_rate": ratio(len(on_time), len(expected)),
+                    **summarise(subset),
+                }
+            )
+    return pd.DataFrame.from_records(records, columns=list(GROUP_COLUMNS))
+
+
+def regency_metrics(
+    plans: pd.DataFrame,
+    problems: list[Problem],
+    units: pd.DataFrame,
+    registry: Registry,
+) -> dict[str, object]:
+    """``Metrics.regency``: reporting rate = units that submitted / units expected (registry);
+    on-time rate = units on time / units expected; the plan figures of :func:`summarise` pooled
+    over every plan; ``errors``/``warnings`` count every problem of the month."""
+    expected = len(registry.units)
+    submitted = int(units["submitted"].sum())
+    on_time = int(units["on_time"].fillna(False).sum())
+    return {
+        "kode": REGENCY_CODE,
+        "nama": registry.settings.nama_pemda,
+        "units_expected": expected,
+        "units_submitted": submitted,
+        "units_on_time": on_time,
+        "reporting_rate": ratio(submitted, expected),
+        "on_time_rate": ratio(on_time, expected),
+        "plans": len(plans),
+        **summarise(plans),
+        "errors": sum(1 for p in problems if p.is_error),
+        "warnings": sum(1 for p in problems if not p.is_error),
+    }
+
+
+def compute_metrics(
+    rows: pd.DataFrame,
+    problems: list[Problem],
+    submissions: list[Submission],
+    *,
+    period: Period,
+    registry: Registry,
+    arrivals: Mapping[str, dt.datetime] | None = None,
+    catalogue: Mapping[str, Rule] | None = None,
+) -> Metrics:
+    """Every metric of one month (docs/contracts.md "Metrics frames").
+
+    ``rows``: validated staged rows; ``problems``: every problem of the month; ``arrivals``: the
+    arrival log (file name -> time) overriding ``Submission.received``/``modified``;
+    ``catalogue``: code -> Rule, default :func:`pipeline.problems.load_catalogue`."""
+    catalogue = load_catalogue() if catalogue is None else catalogue
+    plans = annotate_plans(rows, problems, period=period, catalogue=catalogue)
+    deliveries = unit_deliveries(submissions, period=period, registry=registry, arrivals=arrivals)
+    units = unit_metrics(plans, problems, deliveries, registry)
+    return Metrics(
+        plans=plans,
+        units=units,
+        groups=group_metrics(plans, deliveries, registry),
+        regency=regency_metrics(plans, problems, units, registry),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Month over month
+# --------------------------------------------------------------------------------------------
+
+# Trend columns compared month over month (history.TREND_COLUMNS carries them).
+MOM_METRICS = ("submitted", "on_time", "reporting_rate", "on_time_rate", *METRIC_KEYS)
+
+
+def month_over_month(trend: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Each unit's (and ``KABUPATEN``'s) figures in ``period`` beside those of the previous
+    *recorded* month before it (a skipped month is skipped): columns ``kode``, ``nama``,
+    ``period``, ``previous_period`` and, per :data:`MOM_METRICS` entry m, ``m``,
+    ``m_previous``, ``m_delta`` (= m - m_previous; NaN where either is undefined). Rows in the
+    trend's order for ``period``; empty when ``period`` is not in the trend."""
+    columns = ["kode", "nama", "period", "previous_period"]
+    for m in MOM_METRICS:
+        columns += [m, f"{m}_previous", f"{m}_delta"]
+    current_label = str(period)
+    current = trend[trend["period"] == current_label]
+    earlier = sorted(p for p in trend["period"].unique() if p < current_label)
+    previous_label = earlier[-1] if earlier else None
+    previous = (
+        trend[trend["period"] == previous_label].set_index("kode")
+        if previous_label
+        else pd.DataFrame(columns=list(MOM_METRICS))
+    )
+    records = []
+    for row in current.to_dict("records"):
+        before = previous.loc[row["kode"]] if row["kode"] in previous.index else None
+        record = {
+            "kode": row["kode"],
+            "nama": row.get("nama"),
+            "period": current_label,
+            "previous_period": previous_label,
+        }
+        for m in MOM_METRICS:
+            now = _number(row.get(m))
+            then = _number(before[m]) if before is not None else math.nan
+            record.update({m: now, f"{m}_previous": then, f"{m}_delta": now - then})
+        records.append(record)
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+# --------------------------------------------------------------------------------------------
+# Arrival log
+# --------------------------------------------------------------------------------------------
+
+ARRIVAL_COLUMNS = ("berkas", "diterima")
+_MONTH_NAMES = {name.lower(): i for i, name in enumerate(MONTHS_ID, start=1)} | MONTH_ABBREVIATIONS
+_NUMERIC_DATE = re.compile(
+    r"(?P<a>\d{1,4})[-/.](?P<b>\d{1,2})[-/.](?P<c>\d{1,4})"
+    r"(?:[ T]+(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?)?"
+)
+_NAMED_DATE = re.compile(
+    r"(?P<d>\d{1,2})\s+(?P<m>[a-z]+)\.?\s+(?P<y>\d{4})"
+    r"(?:[ ,]+(?:pukul\s+)?(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?)?"
+)
+
+
+def parse_arrival(text: str) -> dt.datetime | None:
+    """An arrival time as analysts type it, or None when it is not one. Accepted:
+    ``2025-11-04 14:30[:00]`` (ISO, ``T`` allowed, a UTC offset is turned into local time),
+    ``04/11/2025 14.30`` or ``04-11-2025`` (day first, as in Indonesia), ``4 November 2025
+    14:30`` or ``4 Nov 2025``. A date without a time means the start of that day."""
+    text = " ".join(str(text).strip().split())
+    try:
+        return _local(dt.datetime.fromisoformat(text))
+    except ValueError:
+        pass
+    lowered = text.lower()
+    m = _NUMERIC_DATE.fullmatch(lowered)
+    if m:
+        a, b, c = m.group("a"), m.group("b"), m.group("c")
+        year, month, day = (int(a), int(b), int(c)) if len(a) == 4 else (int(c), int(b), int(a))
+    else:
+        m = _NAMED_DATE.fullmatch(lowered)
+        if not m or m.group("m") not in _MONTH_NAMES:
+            return None
+        year, month, day = int(m.group("y")), _MONTH_NAMES[m.group("m")], int(m.group("d"))
+    if year < 1000:
+        return None
+    try:
+        return dt.datetime(
+            year,
+            month,
+            day,
+            int(m.group("h") or 0),
+            int(m.group("mi") or 0),
+            int(m.group("s") or 0),
+        )
+    except ValueError:
+        return None
+
+
+def read_arrivals(path: Path) -> dict[str, dt.datetime]:
+    """Read an arrival log: a CSV (UTF-8, separator ``,`` ``;`` or tab, as Excel saves it) with
+    the header ``berkas,diterima``: the file name as in the month folder and when it arrived
+    (formats of :func:`parse_arrival`). Blank lines are skipped. Raises :class:`RunError`
+    (Indonesian, naming the line) when the log is missing, unreadable, lacks a column, holds a
+    time it cannot read, or gives one file two different times."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RunError(f"Catatan kedatangan berkas {path} tidak ditemukan.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"Catatan kedatangan berkas {path} tidak dapat dibaca: {exc}.") from None
+    lines = text.splitlines()
+    try:
+        dialect = csv.Sniffer().sniff(lines[0] if lines else "", delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(lines, delimiter=delimiter)
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [c for c in ARRIVAL_COLUMNS if c not in header]
+    if missing:
+        raise RunError(
+            f"Catatan kedatangan {path} harus memiliki kolom 'berkas' dan 'diterima' di baris "
+            f"pertama; kolom {', '.join(repr(c) for c in missing)} tidak ada."
+        )
+    name_at, time_at = header.index("berkas"), header.index("diterima")
+    out: dict[str, dt.datetime] = {}
+    for number, record in enumerate(reader, start=2):
+        cells = [c.strip() for c in record]
+        if not any(cells):
+            continue
+        name = cells[name_at] if name_at < len(cells) else ""
+        value = cells[time_at] if time_at < len(cells) else ""
+        if not name:
+            raise RunError(f"Catatan kedatangan {path}, baris {number}: nama berkas kosong.")
+        when = parse_arrival(value)
+        if when is None:
+            raise RunError(
+                f"Catatan kedatangan {path}, baris {number}: waktu diterima '{value}' tidak "
+                "dapat dibaca. Gunakan misalnya 2025-11-04 14:30 atau 04/11/2025 14.30."
+            )
+        if name in out and out[name] != when:
+            raise RunError(
+                f"Catatan kedatangan {path}, baris {number}: berkas '{name}' tercatat dua kali "
+                "dengan waktu berbeda. Sisakan satu baris untuk setiap berkas."
+            )
+        out[name] = when
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _with_all_columns(rows: pd.DataFrame) -> pd.DataFrame:
+    """The staged frame with every contract column present (an empty month may arrive with
+    none): missing provenance/text columns as null, missing number columns as NaN."""
+    needed = {"_unit": object, "_file": object, "_sheet": object, "_kind": object, "_row": float}
+    needed |= {f.name: (float if f.name in NUMBER_FIELDS else object) for f in FIELDS}
+    missing = {
+        c: pd.Series(np.nan if t is float else None, index=rows.index, dtype=t)
+        for c, t in needed.items()
+        if c not in rows.columns
+    }
+    return rows.assign(**missing) if missing else rows
+
+
+def _filled(values: pd.Series) -> pd.Series:
+    """True where a text cell holds something other than blanks."""
+    text = values.astype("string").str.strip()
+    return (text.notna() & text.ne("")).fillna(False).astype(bool)
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _number(value: object) -> float:
+    """A trend value as a float (booleans as 0/1), NaN when undefined."""
+    if _blank(value) or value is pd.NaT:
+        return math.nan
+    return float(value)
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    """Naive local time: an aware datetime is converted to this machine's zone."""
+    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _name_key(name: str) -> str:
+    return name.replace("\\", "/").strip().casefold()
