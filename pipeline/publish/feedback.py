@@ -1,0 +1,793 @@
+"""Feedback workbooks (one per sender) and the reminder list of units whose report is missing.
+
+**Isolation by construction.** :func:`feedback_views` first cuts the run into one
+:class:`UnitView` per sender — that sender's own files, rows and problems, plus regency-level
+aggregates (the median of each metric over the units that reported, the number of ranked units)
+— and :func:`render_feedback` receives only that view. No renderer ever sees the RunResult, so a
+workbook cannot show another unit's rows, names or values.
+
+**Who gets one.** Every registry unit that sent anything (accepted, rejected or superseded
+files): ``<KODE>_<YYYY-MM>_umpan_balik.xlsx``. A rejected file whose unit could not be identified
+gets its own workbook, ``TIDAK-DIKENAL_<file stem reduced to letters, digits and hyphens>_
+<YYYY-MM>_umpan_balik.xlsx`` (``-2``, ``-3`` appended when two stems reduce to the same text), so
+the bureau can forward it to whoever sent that file.
+
+**Cell addresses.** The re-rendered ``RB Umum`` / ``RB Tematik`` sheets put every value at the
+SAME row and column as in the unit's own file (the file's column positions and header row, even
+when its layout drifted from the template; headers are printed in the template's spelling on the
+file's last header row). So the address in ``Perbaikan`` — always the unit's own cell, e.g.
+``H12`` on their sheet ``RB TEMATIK 2025`` — is also the address of the highlighted cell here,
+and each ``Perbaikan`` row links to it (``internal:'RB Tematik'!H12``). Problem cells are filled
+red (error) or amber (warning) and carry the message as a cell comment.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import schema
+from pipeline.fsutil import atomic_path
+from pipeline.model import STATUS_LABEL, RunResult, SheetLayout, Submission
+from pipeline.problems import SEVERITY_LABEL, Problem, sort_problems
+from pipeline.publish.regency import LEGEND_COLUMNS, PLAN_STATUS_NOT_COUNTED, TERMS, legend_rows
+from pipeline.publish.styles import (
+    METRIC_LABELS,
+    UNIT_METRICS,
+    Cell,
+    Column,
+    Formats,
+    Sheet,
+    clean,
+    flag,
+    metric_style,
+    open_workbook,
+    print_setup,
+    problem_note,
+    problem_tone,
+    row_height,
+    safe_file_part,
+    tanggal,
+    wrapped_lines,
+    write_table,
+)
+from pipeline.registry import Period, Settings
+
+UNKNOWN_SENDER = "TIDAK-DIKENAL"
+SHEET_SUMMARY = "Ringkasan"
+SHEET_FIXES = "Perbaikan"
+SHEET_LEGEND = "Legenda"
+TABLE_TOP = 4
+REMINDERS_FILE = "belum_mengirim.xlsx"
+FEEDBACK_TERMS = tuple(
+    t
+    for t in TERMS
+    if t[0]
+    in (
+        "Capaian (%)",
+        "Selesai",
+        "Sesuai Target",
+        "Terlambat",
+        "Belum Dilaporkan",
+        PLAN_STATUS_NOT_COUNTED,
+        "Sel merah / kuning",
+    )
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitView:
+    """Everything one feedback workbook may show: one sender's own files, rows and problems,
+    and regency-level aggregates. Built by :func:`feedback_views`; the renderer sees only this."""
+
+    kode: str | None  # registry code, None for a file whose unit is unknown
+    nama: str | None
+    period: Period
+    settings: Settings
+    submissions: tuple[Submission, ...]
+    plans: pd.DataFrame  # this unit's rows of Metrics.plans
+    problems: tuple[Problem, ...]  # sorted by severity, then position
+    metrics: dict  # this unit's row of Metrics.units ({} when unknown)
+    medians: dict  # metric -> median over the units that reported (None when undefined)
+    ranked: int  # units with a rank
+    file_name: str
+
+    @property
+    def accepted(self) -> Submission | None:
+        return next((s for s in self.submissions if s.accepted), None)
+
+    @property
+    def errors(self) -> int:
+        return sum(p.is_error for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return sum(not p.is_error for p in self.problems)
+
+
+def feedback_file_name(kode: str, period: Period) -> str:
+    return f"{kode}_{period}_umpan_balik.xlsx"
+
+
+def _medians(units: pd.DataFrame) -> dict:
+    reported = units[units["submitted"].map(lambda v: bool(flag(v)))]
+    out = {}
+    for metric in UNIT_METRICS:
+        values = pd.to_numeric(reported[metric], errors="coerce").dropna()
+        out[metric] = float(values.median()) if len(values) else None
+    return out
+
+
+def feedback_views(run: RunResult) -> list[UnitView]:
+    """One view per sender: registry units in registry order, then unidentified files by name."""
+    units = run.metrics.units
+    medians = _medians(units)
+    ranked = int(units["rank"].map(lambda v: clean(v) is not None).sum())
+    by_code = {row["kode"]: row for row in units.to_dict("records")}
+    plans = run.metrics.plans
+    common = {
+        "period": run.period,
+        "settings": run.registry.settings,
+        "medians": medians,
+        "ranked": ranked,
+    }
+    senders = {s.unit for s in run.submissions if s.unit}
+    order = {kode: i for i, kode in enumerate(run.registry.codes)}
+    views = []
+    for kode in sorted(senders, key=lambda k: (order.get(k, len(order)), k)):
+        subs = tuple(sorted((s for s in run.submissions if s.unit == kode), key=lambda s: s.name))
+        names = {s.name for s in subs}
+        problems = [
+            p for p in run.problems if p.unit == kode or (p.unit is None and p.file in names)
+        ]
+        views.append(
+            UnitView(
+                kode=kode,
+                nama=run.registry.name_of(kode) or kode,
+                submissions=subs,
+                plans=plans[plans["_unit"] == kode],
+                problems=tuple(sort_problems(problems)),
+                metrics=by_code.get(kode, {}),
+                file_name=feedback_file_name(kode, run.period),
+                **common,
+            )
+        )
+    taken: Counter = Counter()
+    for sub in sorted((s for s in run.submissions if not s.unit), key=lambda s: s.name):
+        stem = safe_file_part(Path(sub.name).stem)
+        taken[stem] += 1
+        if taken[stem] > 1:
+            stem = f"{stem}-{taken[stem]}"
+        views.append(
+            UnitView(
+                kode=None,
+                nama=None,
+                submissions=(sub,),
+                plans=plans.iloc[0:0],
+                problems=tuple(
+                    sort_problems([p for p in run.problems if p.file == sub.name and not p.unit])
+                ),
+                metrics={},
+                file_name=f"{UNKNOWN_SENDER}_{stem}_{run.period}_umpan_balik.xlsx",
+                **common,
+            )
+        )
+    return views
+
+
+def write_feedback_workbooks(folder: Path, run: RunResult) -> list[Path]:
+    """Write one feedback workbook per sender into ``folder``; return their paths."""
+    folder = Path(folder)
+    paths = []
+    for view in feedback_views(run):
+        path = folder / view.file_name
+        render_feedback(path, view)
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering one view
+# --------------------------------------------------------------------------------------------
+
+
+def render_feedback(path: Path, view: UnitView) -> None:
+    """Write the feedback workbook of ``view`` to ``path`` (atomically)."""
+    who = f"{view.nama} ({view.kode})" if view.kode else "Pengirim tidak dikenali"
+    with atomic_path(Path(path)) as tmp:
+        workbook = open_workbook(
+            tmp,
+            period=view.period,
+            title=f"Umpan Balik Rencana Aksi RB {view.period.label}: {who}",
+            author=view.settings.nama_instansi,
+            company=view.settings.nama_pemda,
+        )
+        formats = Formats(workbook)
+        summary = Sheet(workbook, formats, SHEET_SUMMARY)
+        fixes = Sheet(workbook, formats, SHEET_FIXES)
+        layouts = _rendered_layouts(view)
+        rendered = {kind: Sheet(workbook, formats, schema.SHEETS[kind].name) for kind in layouts}
+        legend = Sheet(workbook, formats, SHEET_LEGEND)
+        targets = {}
+        for kind, sheet in rendered.items():
+            targets.update(_render_rows(sheet, view, kind, layouts[kind]))
+        _summary(summary, view, who)
+        _fixes(fixes, view, targets)
+        _legend(legend, view)
+        summary.ws.activate()
+        workbook.close()
+
+
+def _deadline_next(view: UnitView):
+    nxt = view.period.next()
+    return nxt, nxt.deadline(view.settings.batas_hari)
+
+
+def _verdict(view: UnitView) -> tuple[str, str]:
+    """Plain-language verdict and its tone."""
+    deadline = tanggal(view.period.deadline(view.settings.batas_hari))
+    if view.accepted is None:
+        return (
+            f"Laporan {view.period.label} Anda belum dapat kami rekap. Mohon kirim ulang berkas "
+            f"yang benar secepatnya (batas pengiriman {deadline}); lihat bagian "
+            '"Yang perlu Anda kirim" di bawah.',
+            "error",
+        )
+    nxt, next_deadline = _deadline_next(view)
+    if view.errors:
+        text = (
+            f"{view.errors} kesalahan harus diperbaiki sebelum {tanggal(next_deadline)}. "
+            "Perbaiki di berkas Anda sendiri pada alamat sel yang tercantum di lembar "
+            f"{SHEET_FIXES}, lalu sertakan perbaikannya pada laporan {nxt.label}."
+        )
+        if view.warnings:
+            text += f" Ada juga {view.warnings} peringatan yang perlu diperiksa."
+        return text, "error"
+    if view.warnings:
+        return (
+            f"Tidak ada kesalahan. Ada {view.warnings} peringatan: mohon periksa kembali; bila "
+            "datanya memang benar, tidak perlu diubah.",
+            "warning",
+        )
+    return "Laporan Anda lengkap dan sesuai semua aturan pemeriksaan. Terima kasih!", "good"
+
+
+def _file_note(sub: Submission, view: UnitView) -> str:
+    """What became of one of the sender's files, in a sentence or two."""
+    accepted = view.accepted
+    if sub.accepted:
+        return f"Direkap: {sub.rows_consolidated} rencana aksi."
+    if sub.status == "superseded":
+        newer = f" oleh {accepted.name}" if accepted else ""
+        return f"Digantikan{newer}, berkas yang lebih baru; tidak direkap."
+    reasons = [p.message for p in sort_problems(sub.problems) if p.is_error]
+    return " ".join(reasons) or "Berkas tidak dapat direkap."
+
+
+def _found(sub: Submission) -> str:
+    """What we could read from a rejected file."""
+    parts = [f"jenis berkas: {sub.format.upper() if sub.format else 'bukan lembar kerja'}"]
+    if sub.producer:
+        parts.append(f"dibuat dengan {sub.producer}")
+    parts.append(f"unit: {sub.unit or 'tidak dikenali'}")
+    if sub.period:
+        parts.append(f"periode: {sub.period}")
+    parts.append(f"ukuran {sub.size:,} byte".replace(",", "."))
+    return "; ".join(parts) + "."
+
+
+def _what_to_send(view: UnitView) -> list[str]:
+    """Numbered instructions for a sender none of whose files could be consolidated."""
+    hints: list[str] = []
+    for sub in view.submissions:
+        for p in sort_problems(sub.problems):
+            if p.is_error and p.hint and p.hint not in hints:
+                hints.append(p.hint)
+    code = view.kode or "<KODE UNIT>"
+    steps = [
+        *hints,
+        f"Gunakan templat resmi periode {view.period.label} dari {view.settings.nama_instansi}; "
+        f"isi lembar Identitas: Kode Unit {code}"
+        + ("" if view.kode else " (sesuai daftar unit kerja)")
+        + f", Periode {view.period}.",
+        f"Simpan sebagai Excel Workbook (.xlsx) dengan nama {code}_{view.period}.xlsx, lalu "
+        f"kirim ulang paling lambat {tanggal(view.period.deadline(view.settings.batas_hari))}.",
+    ]
+    return [f"{i}. {step}" for i, step in enumerate(steps, start=1)]
+
+
+SUMMARY_WIDTHS = (30, 22, 22, 44)
+
+
+def _summary(sheet: Sheet, view: UnitView, who: str) -> None:
+    ws = sheet.ws
+    last_col = len(SUMMARY_WIDTHS) - 1
+    for i, width in enumerate(SUMMARY_WIDTHS):
+        ws.set_column(i, i, width)
+    ws.hide_gridlines(2)
+    ws.set_row(0, 26)
+    sheet.text(0, 0, "Umpan Balik Laporan Rencana Aksi Reformasi Birokrasi", "title")
+    sheet.text(1, 0, f"{who} · Periode {view.period.label}", "subtitle")
+    sheet.text(2, 0, f"Dari {view.settings.nama_instansi}, {view.settings.nama_pemda}", "note")
+    verdict, tone = _verdict(view)
+    width = sum(SUMMARY_WIDTHS)
+    ws.set_row(4, row_height(wrapped_lines(verdict, width * 0.85)) + 10)
+    ws.merge_range(4, 0, 4, last_col, None, sheet.fmt("verdict", tone))
+    sheet.text(4, 0, verdict, "verdict", tone)
+
+    row = 6
+    sheet.text(row, 0, "Berkas yang kami terima", "section")
+    file_rows = [
+        (
+            s.name,
+            Cell(
+                value=STATUS_LABEL.get(s.status, s.status),
+                tone={"accepted": "good", "superseded": "muted"}.get(s.status, "error"),
+            ),
+            s.received or s.modified,
+            _file_note(s, view),
+        )
+        for s in view.submissions
+    ]
+    last = write_table(
+        sheet,
+        top=row + 1,
+        columns=[
+            Column(header="Berkas", style="wrap", width=SUMMARY_WIDTHS[0]),
+            Column(header="Status", width=SUMMARY_WIDTHS[1]),
+            Column(header="Diterima / Diubah", style="datetime", width=SUMMARY_WIDTHS[2]),
+            Column(header="Keterangan", style="wrap", width=SUMMARY_WIDTHS[3]),
+        ],
+        rows=file_rows,
+    )
+    row = last + 2
+
+    accepted = view.accepted
+    if accepted is None:
+        sheet.text(row, 0, "Yang kami temukan", "section")
+        row += 1
+        for sub in view.submissions:
+            sheet.text(row, 0, sub.name, "bold")
+            _long_text(sheet, row, 1, last_col, _found(sub))
+            row += 1
+        row += 1
+        sheet.text(row, 0, "Yang perlu Anda kirim", "section")
+        row += 1
+        for step in _what_to_send(view):
+            _long_text(sheet, row, 0, last_col, step)
+            row += 1
+    else:
+        row = _status_block(sheet, view, accepted, row)
+        row = _metrics_block(sheet, view, row + 1)
+
+    row += 1
+    sheet.text(row, 0, "Masalah yang ditemukan", "section")
+    row += 1
+    for label, count, tone in (
+        (SEVERITY_LABEL["error"], view.errors, "error"),
+        (SEVERITY_LABEL["warning"], view.warnings, "warning"),
+    ):
+        sheet.text(row, 0, label, "bold", tone if count else None)
+        sheet.value(row, 1, count, "int", tone if count else None)
+        row += 1
+    _long_text(
+        sheet,
+        row,
+        0,
+        last_col,
+        f"Daftar lengkap, dengan alamat sel dan cara memperbaikinya, ada di lembar {SHEET_FIXES}.",
+        "note_wrap",
+    )
+    print_setup(
+        sheet, title=f"Umpan balik {view.kode or 'berkas'} · {view.period.label}", portrait=True
+    )
+
+
+def _long_text(sheet: Sheet, row: int, first: int, last: int, text: str, style="wrap") -> None:
+    width = sum(SUMMARY_WIDTHS[first : last + 1])
+    sheet.ws.set_row(row, row_height(wrapped_lines(text, width)))
+    if last > first:
+        sheet.ws.merge_range(row, first, row, last, None, sheet.fmt(style))
+    sheet.text(row, first, text, style)
+
+
+def _status_block(sheet: Sheet, view: UnitView, accepted: Submission, row: int) -> int:
+    m = view.metrics
+    deadline = view.period.deadline(view.settings.batas_hari)
+    on_time = flag(m.get("on_time"))
+    sheet.text(row, 0, "Status laporan", "section")
+    pairs = [
+        ("Status", Cell(value="Diterima dan direkap", tone="good")),
+        ("Berkas direkap", accepted.name),
+        ("Diterima pada", Cell(value=m.get("received") or accepted.modified, style="datetime")),
+        (
+            "Tepat waktu",
+            Cell(
+                value=f"{'Ya' if on_time else 'Tidak'} (batas {tanggal(deadline)})",
+                tone="good" if on_time else "warning",
+            )
+            if on_time is not None
+            else "–",
+        ),
+        ("Rencana aksi direkap", Cell(value=len(view.plans), style="int")),
+    ]
+    for label, item in pairs:
+        row += 1
+        cell = item if isinstance(item, Cell) else Cell(value=item)
+        sheet.text(row, 0, label, "label")
+        style = cell.style or "text"
+        if style == "datetime":
+            sheet.value(row, 1, cell.value, style, cell.tone)
+        else:
+            sheet.ws.merge_range(row, 1, row, 2, None, sheet.fmt(style, cell.tone))
+            sheet.value(row, 1, cell.value, style, cell.tone)
+    return row + 1
+
+
+def _metrics_block(sheet: Sheet, view: UnitView, row: int) -> int:
+    m = view.metrics
+    sheet.text(row, 0, "Capaian Anda dibanding kabupaten", "section")
+    rank = clean(m.get("rank"))
+    rows = []
+    for metric in UNIT_METRICS:
+        mine, median = clean(m.get(metric)), view.medians.get(metric)
+        if mine is None or median is None:
+            note = "belum dapat dibandingkan"
+        elif abs(mine - median) < 1e-9:
+            note = "sama dengan median kabupaten"
+        else:
+            note = "di atas median kabupaten" if mine > median else "di bawah median kabupaten"
+        style = metric_style(metric)
+        rows.append(
+            (
+                METRIC_LABELS[metric],
+                Cell(value=mine, style=style),
+                Cell(value=median, style=style),
+                note,
+            )
+        )
+    last = write_table(
+        sheet,
+        top=row + 1,
+        columns=[
+            Column(header="Indikator", width=SUMMARY_WIDTHS[0]),
+            Column(header="Unit Anda", style="pct", width=SUMMARY_WIDTHS[1]),
+            Column(header="Median Kabupaten", style="pct", width=SUMMARY_WIDTHS[2]),
+            Column(header="Keterangan", width=SUMMARY_WIDTHS[3]),
+        ],
+        rows=rows,
+    )
+    row = last + 1
+    rank_text = (
+        f"Peringkat {rank} dari {view.ranked} unit yang laporannya diterima (menurut tingkat "
+        "penyelesaian, lalu rata-rata capaian)."
+        if rank is not None
+        else "Peringkat belum dapat ditentukan."
+    )
+    _long_text(sheet, row, 0, len(SUMMARY_WIDTHS) - 1, rank_text, "bold")
+    row += 2
+    sheet.text(row, 0, "Status rencana aksi", "section")
+    counted = (
+        ("Selesai", m.get("n_selesai")),
+        ("Sesuai Target", m.get("n_sesuai")),
+        ("Terlambat", m.get("n_terlambat")),
+        ("Belum Dilaporkan", m.get("n_belum")),
+        (PLAN_STATUS_NOT_COUNTED + " (ada kesalahan)", int(view.plans["status"].isna().sum())),
+    )
+    for label, count in counted:
+        row += 1
+        sheet.text(row, 0, label, "label")
+        sheet.value(row, 1, count, "int")
+    return row + 1
+
+
+# --------------------------------------------------------------------------------------------
+# Perbaikan
+# --------------------------------------------------------------------------------------------
+
+
+def _fixes(sheet: Sheet, view: UnitView, targets: dict[tuple[str, str, int, str], str]) -> None:
+    """Every problem of the sender, sorted by severity then position; the cell address is the
+    one in the sender's own file and links to the same address in the re-rendered sheet."""
+    title = "Daftar Perbaikan"
+    sheet.ws.set_row(0, 24)
+    sheet.text(0, 0, title, "title")
+    sheet.text(
+        1, 0, f"{view.nama or 'Pengirim tidak dikenali'} · Periode {view.period.label}", "subtitle"
+    )
+    sheet.text(
+        2,
+        0,
+        "Kolom Sel berisi alamat sel di berkas Anda sendiri. Klik alamatnya untuk melihat sel itu "
+        "di lembar RB Umum / RB Tematik buku kerja ini (baris dan kolomnya sama dengan berkas "
+        "Anda).",
+        "note",
+    )
+    if not view.problems:
+        sheet.text(3, 0, "Tidak ada yang perlu diperbaiki. Terima kasih!", "bold", "good")
+    rows = []
+    for i, p in enumerate(view.problems, start=1):
+        field = schema.FIELD_BY_NAME.get(p.field or "")
+        address = f"{p.column}{p.row}" if p.column and p.row else None
+        target = targets.get((p.file or "", p.sheet or "", p.row or 0, p.column or ""))
+        rows.append(
+            (
+                i,
+                Cell(
+                    value=SEVERITY_LABEL.get(p.severity, p.severity),
+                    tone="error" if p.is_error else "warning",
+                ),
+                p.code,
+                p.file,
+                p.sheet,
+                Cell(value=address, link=(target, address)) if target and address else address,
+                field.header if field else None,
+                p.value,
+                p.message,
+                p.hint,
+            )
+        )
+    write_table(
+        sheet,
+        top=TABLE_TOP,
+        columns=[
+            Column(header="No", style="int"),
+            Column(header="Tingkat"),
+            Column(header="Kode", style="bold"),
+            Column(header="Berkas", style="wrap", max_width=26),
+            Column(header="Lembar", max_width=20),
+            Column(header="Sel"),
+            Column(header="Kolom", max_width=22),
+            Column(header="Nilai Ditemukan", style="wrap", max_width=24),
+            Column(header="Masalah", style="wrap", max_width=46),
+            Column(header="Cara Memperbaiki", style="wrap", max_width=46),
+        ],
+        rows=rows,
+    )
+    sheet.ws.freeze_panes(TABLE_TOP + 1, 0)
+    print_setup(sheet, title=f"Perbaikan · {view.period.label}", header_row=TABLE_TOP)
+
+
+# --------------------------------------------------------------------------------------------
+# RB Umum / RB Tematik re-rendered at the file's own addresses
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """Where one sheet kind of the accepted file sits: its name and header row in the file and
+    the column of each field (the template's when the sheet is missing)."""
+
+    source_sheet: str | None  # None: the file has no such sheet
+    header_row: int  # 1-based
+    columns: dict[str, str]
+    unknown_columns: tuple[tuple[str, str], ...] = ()
+
+
+def _rendered_layouts(view: UnitView) -> dict[str, Placement]:
+    """Sheet kinds to re-render (none when no file was accepted), with their placement."""
+    accepted = view.accepted
+    if accepted is None:
+        return {}
+    out = {}
+    for kind in schema.KINDS:
+        layout: SheetLayout | None = next((lo for lo in accepted.layouts if lo.kind == kind), None)
+        rows = view.plans[(view.plans["_kind"] == kind) & (view.plans["_file"] == accepted.name)]
+        columns = dict(layout.columns) if layout else {}
+        for f in schema.SHEETS[kind].fields:
+            if f.name not in columns and len(rows):
+                letters = rows[f"_col_{f.name}"].dropna()
+                if len(letters):
+                    columns[f.name] = str(letters.iloc[0])
+        if layout:
+            placement = Placement(
+                source_sheet=layout.sheet,
+                header_row=layout.header_rows[-1] if layout.header_rows else 1,
+                columns=columns,
+                unknown_columns=layout.unknown_columns,
+            )
+        elif len(rows):
+            placement = Placement(
+                source_sheet=str(rows["_sheet"].iloc[0]),
+                header_row=max(int(rows["_row"].min()) - 1, 1),
+                columns=columns,
+            )
+        else:
+            template = {
+                f.name: schema.SHEETS[kind].column_letter(f.name)
+                for f in schema.SHEETS[kind].fields
+            }
+            placement = Placement(
+                source_sheet=None, header_row=schema.TEMPLATE_HEADER_ROW, columns=template
+            )
+        out[kind] = placement
+    return out
+
+
+def _render_rows(
+    sheet: Sheet, view: UnitView, kind: str, place: Placement
+) -> dict[tuple[str, str, int, str], str]:
+    """Write the sender's rows of ``kind`` at their own addresses; return the problem cells
+    shown here as ``(file, their sheet, row, column) -> this sheet's name``."""
+    accepted = view.accepted
+    fields = schema.SHEETS[kind].fields
+    grid: dict[tuple[int, str], tuple[object, str]] = {}
+    for f in fields:
+        if f.name in place.columns:
+            grid[(place.header_row, place.columns[f.name])] = (f.header, "header")
+    for letter, text in place.unknown_columns:
+        grid[(place.header_row, letter)] = (text, "header_muted")
+    rows = view.plans[(view.plans["_kind"] == kind) & (view.plans["_file"] == accepted.name)]
+    for plan in rows.to_dict("records"):
+        for f in fields:
+            letter = clean(plan.get(f"_col_{f.name}")) or place.columns.get(f.name)
+            if not letter:
+                continue
+            raw = clean(plan.get(f"_raw_{f.name}")) if f.is_number else None
+            value = raw if raw is not None else plan.get(f.name)
+            if f.is_number and raw is None:
+                style = "rupiah" if f.name in schema.BUDGET_FIELDS else "dec"
+            else:
+                style = "wrap" if f.type == "text" else "text"
+            grid[(int(plan["_row"]), str(letter))] = (value, style)
+
+    marks: dict[tuple[int, str], list[Problem]] = {}
+    if place.source_sheet is not None:
+        for p in view.problems:
+            if p.file == accepted.name and p.sheet == place.source_sheet and p.row and p.column:
+                marks.setdefault((p.row, p.column), []).append(p)
+    for key, found in marks.items():
+        grid.setdefault(key, (found[0].value, "text"))
+
+    widths = {place.columns[f.name]: f.width for f in fields if f.name in place.columns}
+    for letter, _ in place.unknown_columns:
+        widths.setdefault(letter, 10)
+    for letter, width in widths.items():
+        col = schema.column_index(letter) - 1
+        sheet.ws.set_column(col, col, width)
+
+    heights: dict[int, int] = {}
+    for (row, letter), (value, style) in sorted(
+        grid.items(), key=lambda kv: (kv[0][0], schema.column_index(kv[0][1]))
+    ):
+        r, c = row - 1, schema.column_index(letter) - 1
+        found = marks.get((row, letter))
+        tone = problem_tone(found) if found else None
+        if style in ("header", "header_muted"):
+            sheet.text(r, c, value, style) if not found else sheet.text(r, c, value, "text", tone)
+        elif f"{clean(value)}".startswith(("http://", "https://")):
+            sheet.web_link(r, c, clean(value), style, tone)
+        else:
+            sheet.value(r, c, value, style, tone)
+        if found:
+            sheet.comment(r, c, problem_note(found))
+        if style in ("wrap", "header") and isinstance(clean(value), str):
+            lines = wrapped_lines(value, widths.get(letter, 10))
+            heights[r] = max(heights.get(r, 1), lines)
+    header = place.header_row - 1
+    for r, lines in heights.items():
+        if lines > 1 or r == header:
+            sheet.ws.set_row(r, row_height(min(lines, 30)) + (3 if r == header else 0))
+
+    _sheet_notes(sheet, view, kind, place, {row for row, _ in grid})
+    sheet.ws.freeze_panes(place.header_row, 0)
+    print_setup(
+        sheet,
+        title=f"{schema.SHEETS[kind].name} · {view.kode or ''} · {view.period.label}",
+        header_row=place.header_row - 1,
+    )
+    return {
+        (accepted.name, place.source_sheet, row, letter): sheet.name
+        for (row, letter) in marks
+        if place.source_sheet is not None
+    }
+
+
+def _sheet_notes(sheet: Sheet, view: UnitView, kind: str, place: Placement, used: set[int]):
+    """Explain the sheet in the free rows above its header (when there are any)."""
+    accepted = view.accepted
+    if place.source_sheet is None:
+        notes = [
+            f"Lembar {schema.SHEETS[kind].name} tidak ditemukan di berkas Anda "
+            f"({accepted.name}); lihat lembar {SHEET_FIXES}.",
+        ]
+    else:
+        notes = [
+            f"Baris dan kolom lembar ini sama dengan lembar '{place.source_sheet}' di berkas "
+            f"{accepted.name}.",
+            "Sel merah = kesalahan, sel kuning = peringatan. Arahkan kursor ke sel bertanda "
+            "untuk membaca pesan dan cara memperbaikinya.",
+        ]
+    free = [r for r in range(1, place.header_row) if r not in used]
+    for row, note in zip(free, notes, strict=False):
+        sheet.text(row - 1, 0, note, "note")
+
+
+# --------------------------------------------------------------------------------------------
+# Legenda
+# --------------------------------------------------------------------------------------------
+
+
+def _legend(sheet: Sheet, view: UnitView) -> None:
+    sheet.ws.set_row(0, 24)
+    sheet.text(0, 0, "Legenda", "title")
+    sheet.text(1, 0, "Kode masalah yang muncul pada laporan Anda bulan ini.", "subtitle")
+    last = write_table(
+        sheet, top=3, columns=LEGEND_COLUMNS, rows=legend_rows(list(view.problems), all_codes=False)
+    )
+    row = last + 2
+    sheet.text(row, 0, "Istilah", "section")
+    for i, (term, meaning) in enumerate(FEEDBACK_TERMS, start=row + 1):
+        sheet.text(i, 0, term, "bold")
+        sheet.text(i, 2, meaning, "text")
+    print_setup(sheet, title=f"Legenda · {view.period.label}", header_row=3)
+
+
+# --------------------------------------------------------------------------------------------
+# Reminder list
+# --------------------------------------------------------------------------------------------
+
+
+def write_reminders(path: Path, run: RunResult) -> None:
+    """``belum_mengirim.xlsx``: registry units whose report was not received — those that sent
+    nothing, and those whose every file was rejected — for the bureau to follow up."""
+    settings = run.registry.settings
+    units = {row["kode"]: row for row in run.metrics.units.to_dict("records")}
+    rejected: dict[str, list[Submission]] = {}
+    for s in sorted(run.submissions, key=lambda s: s.name):
+        if s.unit and s.status == "rejected":
+            rejected.setdefault(s.unit, []).append(s)
+    rows = []
+    for unit in run.registry.units:
+        if flag(units.get(unit.kode, {}).get("submitted")):
+            continue
+        files = rejected.get(unit.kode, [])
+        if files:
+            reasons = "; ".join(
+                f"{s.name}: " + (next((p.message for p in s.problems if p.is_error), "ditolak"))
+                for s in files
+            )
+            note = Cell(value=f"Berkas ditolak — {reasons}", tone="warning")
+        else:
+            note = Cell(value="Belum mengirim berkas", tone="error")
+        rows.append((len(rows) + 1, unit.kode, unit.nama, unit.jenis, note))
+    deadline = run.period.deadline(settings.batas_hari)
+    with atomic_path(Path(path)) as tmp:
+        workbook = open_workbook(
+            tmp,
+            period=run.period,
+            title=f"Unit yang laporannya belum diterima, {run.period.label}",
+            author=settings.nama_instansi,
+            company=settings.nama_pemda,
+        )
+        sheet = Sheet(workbook, Formats(workbook), "Belum Mengirim")
+        sheet.ws.set_row(0, 24)
+        sheet.text(0, 0, "Unit Kerja yang Laporannya Belum Diterima", "title")
+        sheet.text(1, 0, f"{settings.nama_pemda} · Periode {run.period.label}", "subtitle")
+        sheet.text(
+            2,
+            0,
+            f"{len(rows)} dari {len(run.registry.units)} unit; batas pengiriman "
+            f"{tanggal(deadline)}. Untuk ditindaklanjuti oleh {settings.nama_instansi}."
+            if rows
+            else "Semua unit kerja sudah mengirim laporan yang dapat direkap.",
+            "note",
+        )
+        write_table(
+            sheet,
+            top=TABLE_TOP,
+            columns=[
+                Column(header="No", style="int"),
+                Column(header="Kode Unit", style="bold"),
+                Column(header="Nama Unit", max_width=45),
+                Column(header="Jenis"),
+                Column(header="Keterangan", style="wrap", max_width=60),
+            ],
+            rows=rows,
+        )
+        sheet.ws.freeze_panes(TABLE_TOP + 1, 0)
+        print_setup(sheet, title=f"Belum mengirim · {run.period.label}", header_row=TABLE_TOP)
+        workbook.close()

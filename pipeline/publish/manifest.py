@@ -1,0 +1,193 @@
+"""``manifest.json``: what one monthly run did, for machines (architecture.md contract).
+
+In: a :class:`model.RunResult`. Out: a dict with, in this order, ``period``, ``tool_version``,
+``started``, ``finished``, ``files``, ``units``, ``problems``, ``regency``, ``totals``,
+``outputs`` and ``info`` — every key of the contract plus the regency figures and the run's
+``info`` (versions, suite versions, stage timings) — written as UTF-8 JSON
+(``ensure_ascii=False``, two-space indent, keys in this fixed order).
+
+Values: times are ISO 8601 local times to the second; capaian is in percent and the other unit
+metrics are fractions 0..1; NaN and other undefined values become ``null``; numpy/pandas
+scalars become plain JSON numbers and booleans. Texts are stored exactly as the unit wrote them:
+JSON strings cannot execute, and escaping them (as one must in CSV) would corrupt the data for
+the machines that read this file. ``outputs`` are relative to the manifest's folder
+(``outputs/<YYYY-MM>/``), with ``/`` separators, sorted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.fsutil import write_text_atomic
+from pipeline.model import RunResult
+from pipeline.problems import sort_problems
+from pipeline.publish.styles import clean, flag
+
+UNIT_METRIC_KEYS = (
+    "completion_rate",
+    "capaian_mean",
+    "capaian_median",
+    "evidence_completeness",
+    "budget_absorption",
+    "data_quality",
+)
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON-ready scalar: NaN/NaT/NA -> None, numpy scalars unwrapped, whole floats kept as
+    floats, datetimes as ISO text."""
+    value = clean(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _int(value: Any) -> int | None:
+    value = clean(value)
+    return None if value is None else int(value)
+
+
+def _float(value: Any) -> float | None:
+    value = clean(value)
+    return None if value is None else float(value)
+
+
+def _files(run: RunResult) -> list[dict]:
+    codes: dict[str, set[str]] = {}
+    for p in run.problems:
+        if p.file:
+            codes.setdefault(p.file, set()).add(p.code)
+    out = []
+    for s in sorted(run.submissions, key=lambda s: s.name):
+        out.append(
+            {
+                "name": s.name,
+                "sha256": s.sha256,
+                "unit": s.unit,
+                "status": s.status,
+                "problems": sorted(codes.get(s.name, set()) | {p.code for p in s.problems}),
+                "rows_read": s.rows_read,
+                "rows_consolidated": s.rows_consolidated,
+                "rows_skipped": s.rows_skipped,
+                "skipped": [
+                    {"sheet": k.sheet, "row": k.row, "reason": k.reason} for k in s.skipped
+                ],
+                "format": s.format,
+                "size": s.size,
+                "modified": _json_value(s.modified),
+                "received": _json_value(s.received),
+            }
+        )
+    return out
+
+
+def _units(run: RunResult) -> list[dict]:
+    by_code = {row["kode"]: row for row in run.metrics.units.to_dict("records")}
+    out = []
+    for unit in run.registry.units:
+        u = by_code.get(unit.kode, {})
+        submitted = bool(flag(u.get("submitted")))
+        record = {
+            "kode": unit.kode,
+            "nama": unit.nama,
+            "submitted": submitted,
+            "on_time": flag(u.get("on_time")) if submitted else None,
+            "rows": _int(u.get("rows")) or 0,
+            "errors": _int(u.get("errors")) or 0,
+            "warnings": _int(u.get("warnings")) or 0,
+        }
+        record.update({key: _float(u.get(key)) for key in UNIT_METRIC_KEYS})
+        record["rank"] = _int(u.get("rank"))
+        record["file"] = u.get("file") if submitted else None
+        out.append(record)
+    return out
+
+
+def _problems(run: RunResult) -> list[dict]:
+    return [
+        {
+            "code": p.code,
+            "severity": p.severity,
+            "unit": p.unit,
+            "file": p.file,
+            "cell": p.cell,
+            "field": p.field,
+            "value": p.value,
+            "message": p.message,
+            "hint": p.hint,
+            "sheet": p.sheet,
+            "row": p.row,
+            "column": p.column,
+        }
+        for p in sort_problems(run.problems)
+    ]
+
+
+def _totals(run: RunResult) -> dict:
+    errors = sum(p.is_error for p in run.problems)
+    return {
+        "files": len(run.submissions),
+        "rows_read": sum(s.rows_read for s in run.submissions),
+        "rows_consolidated": sum(s.rows_consolidated for s in run.submissions),
+        "rows_skipped": sum(s.rows_skipped for s in run.submissions),
+        "errors": errors,
+        "warnings": len(run.problems) - errors,
+    }
+
+
+def _outputs(run: RunResult, base: Path | None) -> list[str]:
+    out = []
+    for path in run.outputs:
+        path = Path(path)
+        if base is not None:
+            path = Path(os.path.relpath(path.resolve(), Path(base).resolve()))
+        out.append(path.as_posix())
+    return sorted(out)
+
+
+def build_manifest(run: RunResult, *, base: Path | None = None) -> dict:
+    """The manifest of ``run``; ``outputs`` relative to ``base`` when given (as given else)."""
+    return {
+        "period": str(run.period),
+        "tool_version": __version__,
+        "started": _json_value(run.started),
+        "finished": _json_value(run.finished),
+        "files": _files(run),
+        "units": _units(run),
+        "problems": _problems(run),
+        "regency": {key: _json_value(value) for key, value in run.metrics.regency.items()},
+        "totals": _totals(run),
+        "outputs": _outputs(run, base),
+        "info": _plain_json(run.info),
+    }
+
+
+def _plain_json(value: Any) -> Any:
+    """``run.info`` as JSON: nested dicts and lists kept, scalars through :func:`_json_value`,
+    anything else as text."""
+    if isinstance(value, dict):
+        return {str(k): _plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_json(v) for v in value]
+    value = _json_value(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def manifest_text(manifest: dict) -> str:
+    """JSON text of a manifest: UTF-8 characters as they are, two-space indent, final newline."""
+    return json.dumps(manifest, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def write_manifest(path: Path, run: RunResult) -> None:
+    """Write ``run``'s manifest to ``path`` atomically, outputs relative to its folder."""
+    path = Path(path)
+    write_text_atomic(path, manifest_text(build_manifest(run, base=path.parent)))

@@ -1,0 +1,526 @@
+"""The shared look and the safe cell writers of every workbook rbpipe writes.
+
+Three concerns live here so the regency, feedback and reminder writers cannot drift apart:
+
+* **Safety** (issue 7). Every workbook is opened with ``strings_to_formulas``,
+  ``strings_to_urls`` and ``strings_to_numbers`` off, and every piece of text goes through
+  :meth:`Sheet.text` (``write_string``), so a unit's ``=HYPERLINK(...)`` is stored as text, never as
+  a formula. Only ``http``/``https`` values become hyperlinks (:meth:`Sheet.web_link`), and only
+  within Excel's limits (URL length, links per sheet); anything else falls back to text.
+* **Reproducibility.** Workbooks are built in memory (xlsxwriter then stamps every zip member
+  with 1980-01-01) and their document dates come from the reporting period, never from the clock:
+  the same input gives the same bytes.
+* **Numbers.** Values are stored as numbers. Number formats carry the Indonesian locale tag
+  ``[$-421]``: LibreOffice then shows ``1.250.000`` and ``78,5%`` on any computer, and Excel —
+  which takes separators from the computer's regional settings and ignores the tag for them —
+  shows the same on the bureau's Indonesian-locale computers. Rates (0..1) use a ``%`` format;
+  capaian is a number already in percent (``78.5``) under a header ending in ``(%)``, exactly as
+  in ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+from pipeline import __version__
+from pipeline.problems import SEVERITY_LABEL
+from pipeline.registry import MONTHS_ID, Period
+
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "in_memory": True,
+    "remove_timezone": True,
+}
+
+# Excel limits: characters in a cell, characters in a hyperlink, hyperlinks per worksheet.
+MAX_CELL_TEXT = 32767
+MAX_URL_LENGTH = 2079
+MAX_LINKS_PER_SHEET = 65530
+_WEB_LINK = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
+
+LOCALE = "[$-421]"  # Indonesian (id-ID)
+NUM_INT = LOCALE + "#,##0"
+NUM_DEC = LOCALE + "#,##0.0#"
+NUM_PCT = LOCALE + "0.0%"
+NUM_CAPAIAN = LOCALE + "#,##0.0"
+NUM_PCT_DELTA = LOCALE + "+0.0%;-0.0%;0.0%"
+NUM_CAPAIAN_DELTA = LOCALE + "+#,##0.0;-#,##0.0;0.0"
+NUM_DATETIME = LOCALE + "dd/mm/yyyy hh:mm"
+NUM_DATE = LOCALE + "dd/mm/yyyy"
+
+NAVY = "#1F4E78"
+GREY = "#595959"
+LIGHT = "#F2F2F2"
+
+TONES: dict[str, dict[str, Any]] = {
+    "error": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+    "warning": {"bg_color": "#FFEB9C", "font_color": "#7F4F00"},
+    "good": {"bg_color": "#C6EFCE", "font_color": "#006100"},
+    "muted": {"bg_color": "#EDEDED", "font_color": GREY},
+}
+
+_RIGHT = {"align": "right", "indent": 1}  # numbers keep clear of the next column's text
+
+STYLES: dict[str, dict[str, Any]] = {
+    "text": {},
+    "wrap": {"text_wrap": True},
+    "bold": {"bold": True},
+    "int": {"num_format": NUM_INT, **_RIGHT},
+    "dec": {"num_format": NUM_DEC, **_RIGHT},
+    "pct": {"num_format": NUM_PCT, **_RIGHT},
+    "capaian": {"num_format": NUM_CAPAIAN, **_RIGHT},
+    "rupiah": {"num_format": NUM_INT, **_RIGHT},
+    "pct_delta": {"num_format": NUM_PCT_DELTA, **_RIGHT},
+    "capaian_delta": {"num_format": NUM_CAPAIAN_DELTA, **_RIGHT},
+    "datetime": {"num_format": NUM_DATETIME, "align": "left"},
+    "date": {"num_format": NUM_DATE, "align": "left"},
+    "link": {"font_color": "#0563C1", "underline": 1},
+    "link_wrap": {"font_color": "#0563C1", "underline": 1, "text_wrap": True},
+    "header": {
+        "bold": True,
+        "font_color": "#FFFFFF",
+        "bg_color": NAVY,
+        "text_wrap": True,
+        "valign": "vcenter",
+        "border": 1,
+        "border_color": "#BFBFBF",
+    },
+    "header_muted": {"italic": True, "font_color": GREY, "bg_color": LIGHT, "text_wrap": True},
+    "title": {"bold": True, "font_size": 16, "font_color": NAVY, "valign": "vcenter"},
+    "subtitle": {"font_size": 11, "font_color": GREY},
+    "section": {"bold": True, "font_size": 12, "font_color": NAVY, "bottom": 2},
+    "note": {"italic": True, "font_color": GREY},
+    "note_wrap": {"italic": True, "font_color": GREY, "text_wrap": True},
+    "label": {"bold": True, "font_color": GREY},
+    "verdict": {"bold": True, "font_size": 12, "text_wrap": True, "valign": "vcenter"},
+}
+
+# Indonesian labels of the unit/regency metrics (manifest keys), and how each is displayed.
+METRIC_LABELS: dict[str, str] = {
+    "reporting_rate": "Tingkat Pelaporan",
+    "on_time_rate": "Ketepatan Waktu",
+    "completion_rate": "Tingkat Penyelesaian",
+    "capaian_mean": "Rata-rata Capaian (%)",
+    "capaian_median": "Median Capaian (%)",
+    "evidence_completeness": "Kelengkapan Data Dukung",
+    "budget_absorption": "Penyerapan Anggaran",
+    "data_quality": "Kualitas Data",
+}
+UNIT_METRICS: tuple[str, ...] = (
+    "completion_rate",
+    "capaian_mean",
+    "capaian_median",
+    "evidence_completeness",
+    "budget_absorption",
+    "data_quality",
+)
+# Excluded-row count shown beside a metric (metrics.py column names).
+EXCLUDED_OF: dict[str, str] = {
+    "completion_rate": "completion_excluded",
+    "capaian_mean": "capaian_excluded",
+    "capaian_median": "capaian_excluded",
+    "evidence_completeness": "evidence_excluded",
+    "budget_absorption": "budget_excluded",
+}
+
+
+def metric_style(metric: str) -> str:
+    """``capaian`` for the metrics held in percent, ``pct`` for the 0..1 rates."""
+    return "capaian" if metric.startswith("capaian") else "pct"
+
+
+# --------------------------------------------------------------------------------------------
+# Plain values
+# --------------------------------------------------------------------------------------------
+
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN, NaT and pandas.NA: the cell stays empty."""
+    if value is None:
+        return True
+    if isinstance(value, str | bytes):
+        return False
+    missing = pd.isna(value)
+    return bool(missing) if isinstance(missing, bool | np.bool_) else False
+
+
+def clean(value: object) -> object:
+    """A plain Python scalar for ``value`` (numpy and pandas scalars unwrapped, infinities
+    dropped), None when missing."""
+    if is_missing(value):
+        return None
+    if isinstance(value, np.datetime64 | pd.Timestamp):
+        value = pd.Timestamp(value).to_pydatetime()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isinf(value):
+        return None
+    return value
+
+
+def flag(value: object) -> bool | None:
+    """A yes/no value from a bool column that may hold None/NaN for "not applicable"."""
+    value = clean(value)
+    return None if value is None else bool(value)
+
+
+def tanggal(day: dt.date) -> str:
+    """``5 November 2025``."""
+    return f"{day.day} {MONTHS_ID[day.month - 1]} {day.year}"
+
+
+def document_date(period: Period) -> dt.datetime:
+    """Creation date stamped in every workbook of a period: midnight of the period's last day,
+    so rewriting a month's workbooks from the same data gives the same bytes."""
+    return dt.datetime.combine(period.last_day, dt.time(0, 0))
+
+
+def is_web_link(text: object) -> bool:
+    """True when ``text`` is one http(s) URL that Excel can store as a hyperlink."""
+    return (
+        isinstance(text, str)
+        and len(text) <= MAX_URL_LENGTH
+        and _WEB_LINK.fullmatch(text) is not None
+    )
+
+
+def safe_file_part(text: str, *, limit: int = 60) -> str:
+    """``text`` reduced to letters, digits and single hyphens, for a file name built from a
+    received file's name (``laporan rb (final)`` -> ``laporan-rb-final``)."""
+    part = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
+    return part[:limit].strip("-") or "berkas"
+
+
+# --------------------------------------------------------------------------------------------
+# Workbooks, formats and sheets
+# --------------------------------------------------------------------------------------------
+
+
+def open_workbook(path: Path, *, period: Period, title: str, author: str, company: str):
+    """An xlsxwriter Workbook at ``path`` with the safe options and fixed document properties.
+
+    The caller writes sheets and closes it (inside ``fsutil.atomic_path``)."""
+    workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    workbook.set_properties(
+        {
+            "title": title,
+            "subject": f"Rencana Aksi Reformasi Birokrasi, {period.label}",
+            "author": author,
+            "company": company,
+            "comments": f"Dibuat oleh rbpipe {__version__}",
+            "created": document_date(period),
+        }
+    )
+    return workbook
+
+
+class Formats:
+    """xlsxwriter formats of one workbook, made on first use from a style name and a tone.
+
+    ``get("pct", "error")`` is the percentage format on a red (error) fill."""
+
+    def __init__(self, workbook) -> None:
+        self._workbook = workbook
+        self._cache: dict[tuple[str, str | None], Any] = {}
+
+    def get(self, style: str = "text", tone: str | None = None):
+        key = (style, tone)
+        if key not in self._cache:
+            props = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
+            props.update(STYLES[style])
+            if tone:
+                props.update(TONES[tone])
+            self._cache[key] = self._workbook.add_format(props)
+        return self._cache[key]
+
+    def custom(self, name: str, props: dict[str, Any]):
+        """A one-off format (KPI tiles) cached under ``name``."""
+        key = (name, None)
+        if key not in self._cache:
+            base = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
+            self._cache[key] = self._workbook.add_format({**base, **props})
+        return self._cache[key]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cell:
+    """A table value with its own style, tone, comment or link (overriding the column's).
+
+    ``link`` is a place in the same workbook, ``(sheet, cell)``: the value becomes a hyperlink
+    to it."""
+
+    value: object
+    style: str | None = None
+    tone: str | None = None
+    comment: str | None = None
+    link: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Column:
+    """One column of a table written by :func:`write_table`."""
+
+    header: str
+    style: str = "text"
+    width: float | None = None  # fixed width; None fits the content
+    max_width: float = 45
+    links: bool = False  # http(s) values become hyperlinks
+
+
+class Sheet:
+    """A worksheet plus the formats, with writers that never turn text into a formula."""
+
+    def __init__(self, workbook, formats: Formats, name: str) -> None:
+        self.ws = workbook.add_worksheet(name)
+        self.name = name
+        self.formats = formats
+        self._links = 0
+
+    def fmt(self, style: str = "text", tone: str | None = None):
+        return self.formats.get(style, tone)
+
+    def text(self, row: int, col: int, text: object, style: str = "text", tone=None) -> None:
+        """Write ``text`` as a string cell (0-based row/col), cut to Excel's cell limit."""
+        self.ws.write_string(row, col, str(text)[:MAX_CELL_TEXT], self.fmt(style, tone))
+
+    def value(self, row: int, col: int, value: object, style: str = "text", tone=None) -> None:
+        """Write any value: missing -> blank (keeping the fill), bool -> Ya/Tidak, numbers as
+        numbers, dates as dates, everything else as text."""
+        value = clean(value)
+        fmt = self.fmt(style, tone)
+        if value is None:
+            self.ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            self.ws.write_string(row, col, "Ya" if value else "Tidak", fmt)
+        elif isinstance(value, numbers.Real):
+            self.ws.write_number(
+                row, col, float(value), self.fmt(_number_style(style, value), tone)
+            )
+        elif isinstance(value, dt.datetime | dt.date):
+            self.ws.write_datetime(row, col, value, fmt)
+        else:
+            self.text(row, col, value, style, tone)
+
+    def web_link(self, row: int, col: int, text: object, style: str = "text", tone=None) -> None:
+        """An http(s) value as a clickable hyperlink showing the URL; anything else — other
+        schemes, over-long URLs, beyond Excel's links-per-sheet limit — as plain text."""
+        if is_web_link(text) and self._links < MAX_LINKS_PER_SHEET:
+            self._links += 1
+            link_fmt = self.fmt("link_wrap" if style == "wrap" else "link", tone)
+            if self.ws.write_url(row, col, text, link_fmt, string=text) == 0:
+                return
+        self.value(row, col, text, style, tone)
+
+    def internal_link(self, row: int, col: int, sheet: str, cell: str, text: str) -> None:
+        """A hyperlink to ``'sheet'!cell`` inside this workbook (``sheet`` is one of ours);
+        plain text beyond Excel's links-per-sheet limit."""
+        if self._links >= MAX_LINKS_PER_SHEET:
+            self.text(row, col, text)
+            return
+        self._links += 1
+        target = f"internal:'{sheet}'!{cell}"
+        self.ws.write_url(row, col, target, self.fmt("link"), string=text[:MAX_CELL_TEXT])
+
+    def merged(self, first_row, first_col, last_row, last_col, value, style="text") -> None:
+        """A merged range holding ``value`` (written by :meth:`value`, so text stays text)."""
+        fmt = self.fmt(style)
+        if first_row == last_row and first_col == last_col:
+            self.value(first_row, first_col, value, style)
+            return
+        self.ws.merge_range(first_row, first_col, last_row, last_col, None, fmt)
+        self.value(first_row, first_col, value, style)
+
+    def comment(self, row: int, col: int, text: str) -> None:
+        lines = max(3, sum(1 + len(line) // 48 for line in text.splitlines()))
+        self.ws.write_comment(
+            row,
+            col,
+            text[:MAX_CELL_TEXT],
+            {"author": "rbpipe", "x_scale": 2.2, "y_scale": min(8, lines / 3.5 + 0.4)},
+        )
+
+
+def _number_style(style: str, value: float) -> str:
+    """The style a number is written in: its own when numeric, else whole numbers without a
+    dangling decimal separator (``dec`` shows 2,5 but 8 rather than 8,0)."""
+    if style != "dec" and is_numeric_style(style):
+        return style
+    return "int" if float(value).is_integer() else "dec"
+
+
+def display_width(value: object, style: str) -> float:
+    """Characters needed to show ``value`` in ``style`` (for column widths)."""
+    value = clean(value)
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        if style.startswith("pct"):
+            return len(f"{v * 100:+,.1f}%")
+        if style.startswith("capaian") or style == "dec":
+            return len(f"{v:+,.2f}")
+        return len(f"{v:,.0f}")
+    if isinstance(value, dt.datetime):
+        return 16
+    if isinstance(value, dt.date):
+        return 10
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def fit_width(header: str, values: Iterable[object], style: str, max_width: float) -> float:
+    """Column width that shows every value (numbers never as ``#####``) and the header's longest
+    word; text longer than ``max_width`` is given ``max_width`` and wraps."""
+    longest_word = max((len(w) for w in header.split()), default=4)
+    content = max((display_width(v, style) for v in values), default=0)
+    numeric = is_numeric_style(style)
+    width = max(content, longest_word + 2, 6) + (3 if numeric else 1.5)
+    return width if numeric else min(width, max_width)
+
+
+def is_numeric_style(style: str) -> bool:
+    return "num_format" in STYLES.get(style, {})
+
+
+def wrapped_lines(text: object, width: float) -> int:
+    """Lines ``text`` takes in a wrapping cell ``width`` characters wide (greedy word wrap)."""
+    capacity = max(int(width * 1.1) - 1, 1)  # the 10-point body font fits ~10% more than 11
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        used = 0
+        lines += 1
+        for word in paragraph.split():
+            size = len(word)
+            if used and used + 1 + size > capacity:
+                lines += 1
+                used = 0
+            while size > capacity:  # a word longer than the column breaks anywhere
+                lines += 1
+                size -= capacity
+            used += size + (1 if used else 0)
+    return max(lines, 1)
+
+
+LINE_HEIGHT = 13.0  # points per line of the 10-point body font
+
+
+def row_height(lines: int) -> float:
+    return LINE_HEIGHT * lines + 2.5
+
+
+def print_setup(sheet: Sheet, *, title: str, header_row: int | None = None, portrait=False):
+    """A4, fit to one page wide, landscape unless asked, header row repeated on every page,
+    footer with the title and page numbers."""
+    ws = sheet.ws
+    ws.set_paper(9)
+    if not portrait:
+        ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    if header_row is not None:
+        ws.repeat_rows(header_row)
+    footer_title = title.replace("&", "&&")
+    ws.set_footer(f"&L&8{footer_title}&R&8Halaman &P dari &N")
+
+
+def write_table(
+    sheet: Sheet,
+    *,
+    top: int,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[object]],
+    left: int = 0,
+    style: str = "Table Style Light 9",
+) -> int:
+    """Write a header row at ``top`` and ``rows`` below as an Excel table with filters, fit the
+    column widths and row heights, and return the 0-based index of the last row written.
+
+    Items of a row are plain values or :class:`Cell` overrides. Text wider than its column wraps
+    and the row is made tall enough (computed here: LibreOffice does not re-fit row heights of
+    generated files). An empty table is a bare header row with a filter (Excel tables need a
+    data row)."""
+    ws = sheet.ws
+    widths, wraps = [], []
+    for i, column in enumerate(columns):
+        values = [(item.value if isinstance(item, Cell) else item) for item in (r[i] for r in rows)]
+        width = column.width or fit_width(column.header, values, column.style, column.max_width)
+        widths.append(width)
+        wraps.append(
+            not is_numeric_style(column.style)
+            and any(display_width(v, column.style) > width - 1 for v in values)
+        )
+        ws.set_column(left + i, left + i, width)
+    header_lines = max(wrapped_lines(c.header, w - 2) for c, w in zip(columns, widths, strict=True))
+    ws.set_row(top, row_height(header_lines) + 3)  # bold header text runs wider
+    for r, row in enumerate(rows, start=top + 1):
+        lines = 1
+        for c, (column, item) in enumerate(zip(columns, row, strict=True)):
+            cell = item if isinstance(item, Cell) else Cell(value=item)
+            cell_style = cell.style or column.style
+            if wraps[c] and cell_style == "text":
+                cell_style = "wrap"
+            if cell_style == "wrap" and isinstance(clean(cell.value), str):
+                lines = max(lines, wrapped_lines(cell.value, widths[c]))
+            if cell.link:
+                sheet.internal_link(r, left + c, *cell.link, str(cell.value))
+            elif column.links:
+                sheet.web_link(r, left + c, clean(cell.value), cell_style, cell.tone)
+            else:
+                sheet.value(r, left + c, cell.value, cell_style, cell.tone)
+            if cell.comment:
+                sheet.comment(r, left + c, cell.comment)
+        if lines > 1:
+            ws.set_row(r, row_height(min(lines, 30)))
+    last = top + len(rows)
+    header_fmt = sheet.fmt("header")
+    if rows:
+        ws.add_table(
+            top,
+            left,
+            last,
+            left + len(columns) - 1,
+            {
+                "style": style,
+                "columns": [{"header": c.header, "header_format": header_fmt} for c in columns],
+            },
+        )
+    else:
+        for c, column in enumerate(columns, start=left):
+            sheet.text(top, c, column.header, "header")
+        ws.autofilter(top, left, top, left + len(columns) - 1)
+    return last
+
+
+# --------------------------------------------------------------------------------------------
+# Problems shown on cells
+# --------------------------------------------------------------------------------------------
+
+
+def problem_tone(problems: Iterable) -> str:
+    """``error`` when any of the problems is an error, else ``warning``."""
+    return "error" if any(p.is_error for p in problems) else "warning"
+
+
+def problem_note(problems: Iterable) -> str:
+    """Cell-comment text: each problem's severity, code, message and fix."""
+    parts = []
+    for p in problems:
+        text = f"{SEVERITY_LABEL.get(p.severity, p.severity)} {p.code}: {p.message}"
+        if p.hint:
+            text += f"\nPerbaikan: {p.hint}"
+        parts.append(text)
+    return "\n\n".join(parts)
