@@ -144,8 +144,20 @@ def run_month(
     workers = workers or os.cpu_count() or 1
     out_month = outputs / str(period)
 
-    with OutputLock(outputs, wait=wait), _run_log(out_month):
-        return _run_locked(period, month_in, inputs, outputs, out_month, registry, workers)
+    with OutputLock(outputs, wait=wait):
+        _remove_stale_temporaries(out_month)
+        with _run_log(out_month):
+            return _run_locked(period, month_in, inputs, outputs, out_month, registry, workers)
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Temporary files left by a run that was killed before renaming them (``atomic_path``
+    names them ``.<name>.tmp-*``). Called under the outputs lock, so none belongs to a live run."""
+    if not folder.is_dir():
+        return
+    for path in folder.rglob(".*.tmp-*"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
 
 
 def _run_locked(period, month_in, inputs, outputs, out_month, registry, workers) -> RunResult:

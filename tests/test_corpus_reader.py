@@ -3,9 +3,9 @@ through the real pool and reader: each one is either read or refused with a cata
 no worker dies, nothing hangs, and every worker stays small.
 """
 
-from pathlib import Path
 
 import pytest
+from conftest import CORPUS, needs_corpus
 
 from pipeline.ingest.limits import Limits
 from pipeline.ingest.pool import run_bounded
@@ -13,8 +13,7 @@ from pipeline.ingest.reader import read_workbook
 from pipeline.ingest.workbook import WorkbookData
 from pipeline.problems import load_catalogue
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "foreign"
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
+pytestmark = needs_corpus
 
 # Files crafted against readers, and what must become of them.
 HOSTILE = {

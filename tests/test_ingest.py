@@ -301,6 +301,7 @@ def month(tmp_path_factory, registry):
     (folder / "DPMD_2025-10.xlsx").write_bytes(_template(registry, "DPMD", OCT))
     builders.cached_formulas_workbook(folder / "laporan.xlsx")
     (folder / "bukan_excel.xlsx").write_bytes(b"%PDF-1.4\n% bukan lembar kerja\n")
+    (folder / "SATPOLPP_2025-10.xlsx").write_bytes(b"%PDF-1.4\n% hasil pindai\n")
     (folder / "sub").mkdir()
     _xlsm(folder / XLSM, scratch)
     for name in IGNORED:
@@ -325,7 +326,7 @@ def test_folder_listing_ignores_lock_hidden_temporary_and_registry_files(ingeste
     assert sorted(ingested.ignored) == sorted(IGNORED)
     assert [s.name for s in ingested.submissions] == sorted(
         [DINKES_NEW, DINKES_OLD, builders.MESSY_NAME, builders.CACHED_NAME, "BAPPEDA_2025-09.xlsx",
-         "DPMD_2025-10.xlsx", "laporan.xlsx", "bukan_excel.xlsx", XLSM]
+         "DPMD_2025-10.xlsx", "laporan.xlsx", "bukan_excel.xlsx", "SATPOLPP_2025-10.xlsx", XLSM]
     )  # fmt: skip
 
 
@@ -340,6 +341,8 @@ def test_every_file_has_its_fate(ingested):
         "DPMD_2025-10.xlsx": ("rejected", "DPMD", ["RB-E004"]),
         "laporan.xlsx": ("rejected", None, ["RB-E005"]),
         "bukan_excel.xlsx": ("rejected", None, ["RB-E001"]),
+        # unreadable, but its name says who sent it: the feedback goes to that unit
+        "SATPOLPP_2025-10.xlsx": ("rejected", "SATPOLPP", ["RB-E001"]),
         XLSM: ("accepted", "DISDIKBUD", ["RB-W003"]),
     }
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import CORPUS, needs_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,6 @@ from pipeline.problems import load_catalogue
 from pipeline.schema import column_letter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reader"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "foreign"
 
 
 def _load(name: str):
@@ -38,7 +38,6 @@ def _load(name: str):
 
 hostile = _load("hostile")
 builders = _load("builders")
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 
 
 def failure_of(path: Path, limits: Limits = DEFAULT_LIMITS) -> ReadFailure:

@@ -169,6 +169,10 @@ def _settle(
     if outcome.failure is not None:
         failure: ReadFailure = outcome.failure
         sub.status = "rejected"
+        # Unreadable, but its name may still say who sent it: the feedback then reaches them.
+        named = identify(Clues(), sub.name, registry, period)
+        if named.unit:
+            sub.unit, sub.identified_by = named.unit, {"unit": named.identified_by["unit"]}
         sub.problems.append(_problem(failure.code, failure.message, sub))
         return _Staged(submission=sub)
     parsed: FileParse = outcome.value

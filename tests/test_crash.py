@@ -1,0 +1,97 @@
+"""A run killed at any moment (SIGKILL) leaves the previous outputs and history intact and
+readable, and the next run succeeds (issue 7)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import RBPIPE, guarded_env, rbpipe
+
+PERIOD = "2025-10"
+KILLS = 10
+
+pytestmark = pytest.mark.slow
+
+
+def _outputs_intact(out: Path) -> None:
+    """Every output is whole: workbooks are valid zips, the manifest parses and lists files that
+    exist, the history database passes its integrity check and holds one complete month."""
+    month = out / PERIOD
+    manifest = json.loads((month / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["period"] == PERIOD
+    books = sorted(month.rglob("*.xlsx"))
+    assert any(p.name.startswith("Konsolidasi_RB_") for p in books)
+    for path in books:
+        if path.name.startswith("."):
+            continue  # a killed writer's temporary file: never read, cleaned by the next run
+        with zipfile.ZipFile(path) as z:
+            assert z.testzip() is None, path.name
+            assert "xl/workbook.xml" in z.namelist()
+    db = sqlite3.connect(out / "riwayat.sqlite")
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        db.close()
+    from pipeline.history import History
+    from pipeline.registry import Period
+
+    with History(out / "riwayat.sqlite") as history:
+        trend = history.trend(Period.parse(PERIOD))
+    assert sorted(set(trend["period"])) == [PERIOD]
+    assert len(trend) == 52  # 51 units + the regency row: one complete snapshot
+
+
+def _digest(out: Path) -> dict[str, bytes]:
+    month = out / PERIOD
+    return {
+        str(p.relative_to(month)): p.read_bytes()
+        for p in sorted(month.rglob("*.xlsx"))
+        if not p.name.startswith(".")
+    }
+
+
+def test_killed_runs_leave_previous_outputs_intact_and_the_next_run_succeeds(tmp_path):
+    from pipeline.demo import generate_month
+    from pipeline.registry import Period, load_registry
+
+    inputs, out = tmp_path / "inputs", tmp_path / "outputs"
+    generate_month(inputs / PERIOD, Period.parse(PERIOD), load_registry(), seed=3)
+    args = ["run", "--period", PERIOD, "--inputs", str(inputs), "--outputs", str(out)]
+
+    start = time.monotonic()
+    first = rbpipe(*args, cwd=tmp_path)
+    duration = time.monotonic() - start
+    assert first.returncode == 0, first.stderr
+    _outputs_intact(out)
+    baseline = _digest(out)
+
+    env, _ = guarded_env(tmp_path)
+    moments = [duration * (i + 0.5) / KILLS for i in range(KILLS)]
+    killed_while_running = 0
+    for moment in moments:
+        proc = subprocess.Popen(
+            [str(RBPIPE), *args], cwd=tmp_path, env=env, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(moment)
+        if proc.poll() is None:
+            killed_while_running += 1
+        os.killpg(proc.pid, signal.SIGKILL)  # the run and its ingest workers
+        proc.wait()
+        _outputs_intact(out)
+    assert killed_while_running >= KILLS - 2, "kills must land while the run is working"
+
+    final = rbpipe(*args, cwd=tmp_path)
+    assert final.returncode == 0, final.stderr
+    _outputs_intact(out)
+    assert _digest(out) == baseline  # same inputs, same run time: the same workbooks
+    leftovers = [p.name for p in (out / PERIOD).rglob(".*") if p.is_file()]
+    assert leftovers == [], "temporary files of killed runs are cleaned by the next run"
