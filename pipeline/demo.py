@@ -7,6 +7,12 @@ unit's line of work, and across the month every kind of mess real submissions sh
 :class:`DemoPlan` saying, for tests, what each file is, which rows hold action plans, which rows
 are meant to be skipped, which rows are clean, and every planted problem with its cell.
 
+Months of one year with one seed tell one story, as the validator's month-over-month check
+(RB-W102, targets are set once a year) needs: each unit's plans and targets are the year's
+(:func:`year_plans`), realisations move forward month by month, and what changes between two
+months' targets (a few deliberate changes, and the planted target violations) is listed in
+``DemoPlan.target_changes``, computed by generating the previous month's plans again.
+
 Determinism: the same seed, period and registry give the same files, byte for byte (document
 dates are the period's first day; zip entries carry fixed dates) and the same modification
 times (fixed arrival times in the following month, most before the deadline, a few late).
@@ -14,14 +20,17 @@ times (fixed arrival times in the following month, most before the deadline, a f
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
+import functools
 import io
 import itertools
 import os
 import random
 import re
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -146,6 +155,13 @@ class DemoPlan:
     missing_units: list[str]  # units without an accepted file, registry order
     registry_file: Path | None = None  # the synthetic registry written for n_units
     ignored: list[str] = field(default_factory=list)  # files ingest must ignore (lock files)
+    # RB-W102 at every target cell that differs from what the same seed generates for the
+    # previous month of the same year (same unit, sheet kind and Kode RA). Reported only when
+    # that month was run first, hence kept out of ``planted``.
+    target_changes: list[PlantedProblem] = field(default_factory=list)
+    # Units with an accepted file whose previous-month file would not be accepted (missing or
+    # rejected): the validator has no earlier submission to compare their targets with.
+    uncompared_units: list[str] = field(default_factory=list)
 
     def file(self, name: str) -> DemoFile:
         return next(f for f in self.files if f.name == name)
@@ -172,6 +188,11 @@ def generate_month(
     ``out_dir.parent / "unit_kerja.csv"`` (the run reads the registry from the inputs folder).
     ``n_plans`` fixes the number of action plans per unit (default: 6 to 14, as in life).
     ``workers`` processes render the files (default: CPU count, for large months only).
+
+    Months of one year and one seed belong together: a unit's action plans and targets are the
+    same in each (see :func:`make_plans`), realisations move forward, and each month after
+    January deliberately changes a few targets; ``DemoPlan.target_changes`` lists every target
+    that differs from the previous month's files.
     """
     out_dir = Path(out_dir)
     registry_file = None
@@ -183,24 +204,29 @@ def generate_month(
     workers = workers or os.cpu_count() or 1
     if len(jobs) >= POOL_THRESHOLD and workers > 1:
         with ProcessPoolExecutor(
-            workers, initializer=_init_worker, initargs=(out_dir, period, registry)
+            workers, initializer=_init_worker, initargs=(out_dir, registry)
         ) as pool:
             results = list(pool.map(_run_job, jobs, chunksize=16))
     else:
-        _init_worker(out_dir, period, registry)
+        _init_worker(out_dir, registry)
         results = [_run_job(job) for job in jobs]
-    files = [f for fs, _ in results for f in fs]
-    planted = [p for _, ps in results for p in ps]
+    files = [f for r in results for f in r.files]
     ignored = _write_lock_file(out_dir, files)
     accepted = {f.unit for f in files if f.expected_status == "accepted"}
     return DemoPlan(
         period=period,
         files=files,
-        planted=planted,
+        planted=[p for r in results for p in r.planted],
         submitting_units=[u.kode for u in registry.units if u.kode in accepted],
         missing_units=[u.kode for u in registry.units if u.kode not in accepted],
         registry_file=registry_file,
         ignored=ignored,
+        target_changes=[p for r in results for p in r.target_changes],
+        uncompared_units=[
+            j.kode
+            for j in jobs
+            if period.month > 1 and j.scenario in PLANT_OPTIONS and j.previous is None
+        ],
     )
 
 
@@ -268,24 +294,87 @@ PREFERRED_UNIT = {"laporan_bebas": "DINKES", "buatan_sendiri": "DINSOS"}
 OWN_LAYOUTS = ("laporan_bebas", "buatan_sendiri", "persen_excel", "rumus_openpyxl")
 LATE_SHARE = 0.08
 EXTRA_VIOLATION_SHARE = 0.3
+RETARGET_SHARE = 0.02  # units that change a target in a month after January (at least one)
+
+# Scenarios that leave the unit an accepted file, and how their violations are planted: rows a
+# layout merges or leaves out cannot carry a plant, rows it must keep showing stay intact.
+PLANT_OPTIONS: dict[str, dict] = {
+    "templat": {},
+    "laporan_bebas": {"avoid": {"umum": ("sasaran",)}, "keep_satuan": ("Persen", "Indeks")},
+    "buatan_sendiri": {},
+    "persen_excel": {"keep_satuan": ("Persen",)},
+    "rumus_openpyxl": {"avoid": {"tematik": ("penanggung_jawab",)}},
+}
 
 
 @dataclass(frozen=True, kw_only=True)
 class Job:
-    """Everything a worker needs to write one unit's files."""
+    """Everything a worker needs to write one unit's files for one month."""
 
     kode: str
+    period: Period
     scenario: str
     codes: tuple[str, ...]  # row-level rule codes to plant
     arrival: dt.datetime
     earlier: dt.datetime | None  # arrival of the superseded file ("buatan_sendiri")
     n_plans: int | None
-    seed: str
+    seed: int  # the demo's seed (the month and unit are mixed in where it is used)
     extra: str | None = None  # "unknown_unit" on the job that also writes the BAZNAS file
+    retarget: bool = False  # the unit changes one target this month (against last month)
+    previous: Job | None = None  # the unit's previous month of the same year, if accepted then
+
+    @property
+    def month_seed(self) -> str:
+        return f"{self.seed}|{self.period}|{self.kode}"
 
 
 def plan_jobs(period: Period, registry: Registry, *, seed: int, n_plans: int | None) -> list[Job]:
-    """Decide, deterministically, each unit's scenario, planted codes and arrival time."""
+    """Decide, deterministically, each unit's scenario, planted codes, arrival time and target
+    change; each job carries the unit's previous month (same year, accepted file there) so the
+    worker can tell which targets differ from it."""
+    jobs = _month_jobs(period, registry, seed=seed, n_plans=n_plans)
+    if period.month == 1:
+        return jobs
+    before = {
+        j.kode: j
+        for j in _month_jobs(period.previous(), registry, seed=seed, n_plans=n_plans)
+        if j.scenario in PLANT_OPTIONS
+    }
+    return [replace(j, previous=before.get(j.kode)) for j in jobs]
+
+
+def _month_jobs(period: Period, registry: Registry, *, seed: int, n_plans: int | None) -> list[Job]:
+    """One month's jobs, with the units that change a target marked (none in January: a new
+    year's plans start then)."""
+    jobs = _draw_month(period, registry, seed=seed, n_plans=n_plans)
+    if period.month == 1:
+        return jobs
+    sent_before = {
+        j.kode
+        for j in _draw_month(period.previous(), registry, seed=seed, n_plans=n_plans)
+        if j.scenario in PLANT_OPTIONS
+    }
+    chosen = _retargeted(jobs, sent_before, random.Random(f"{seed}|{period}|target"))
+    return [replace(j, retarget=True) if j.kode in chosen else j for j in jobs]
+
+
+def _retargeted(jobs: list[Job], sent_before: set[str], rng: random.Random) -> set[str]:
+    """Units that change a target this month. Only a unit accepted last month can be caught
+    (the validator compares with last month's accepted file); a plain template with nothing
+    else planted is preferred, so that the change is the file's only finding."""
+    eligible = [j for j in jobs if j.scenario in PLANT_OPTIONS and j.kode in sent_before]
+    tiers = (
+        [j for j in eligible if j.scenario == "templat" and not j.codes and j.extra is None],
+        [j for j in eligible if j.scenario == "templat"],
+        eligible,
+    )
+    pool = next((tier for tier in tiers if tier), [])
+    count = min(len(pool), max(1, round(len(jobs) * RETARGET_SHARE)))
+    return {j.kode for j in rng.sample(pool, count)}
+
+
+def _draw_month(period: Period, registry: Registry, *, seed: int, n_plans: int | None) -> list[Job]:
+    """Who sends what, when, with which planted violations, in one month."""
     rng = random.Random(f"{seed}|{period}|bulan")
     codes = [u.kode for u in registry.units]
     order = codes[:]
@@ -337,12 +426,13 @@ def plan_jobs(period: Period, registry: Registry, *, seed: int, n_plans: int | N
         jobs.append(
             Job(
                 kode=kode,
+                period=period,
                 scenario=scenario[kode],
                 codes=tuple(planted[kode]),
                 arrival=arrival,
                 earlier=earlier,
                 n_plans=n_plans,
-                seed=f"{seed}|{period}|{kode}",
+                seed=seed,
                 extra=extra,
             )
         )
@@ -380,34 +470,103 @@ def make_plans(
     unit: Unit,
     period: Period,
     registry: Registry,
-    rng: random.Random,
-    n_plans: int | None = None,
     *,
-    need_satuan: tuple[str, ...] = (),
+    seed: int,
+    n_plans: int | None = None,
 ) -> dict[str, list[dict]]:
-    """Clean action plans of ``unit`` at ``period``: {"umum": [row, ...], "tematik": [...]},
-    rows keyed by schema field names. ``need_satuan`` forces plans with those units of measure
-    (for scenarios that must show a Persen or an Indeks row)."""
+    """Clean action plans of ``unit`` as its file for ``period`` holds them: {"umum": [row, ...],
+    "tematik": [...]}, rows keyed by schema field names.
+
+    The plans themselves are the unit's plans for the year (:func:`year_plans`), the same in
+    every month; the month decides how far realisations have got (cumulative; a closed quarter
+    keeps the value it ended with), the budget spent, and the evidence and obstacle texts.
+    """
+    references = tuple(registry.reference(name) for name in ("sasaran", "tema", "satuan"))
+    texts = random.Random(f"{seed}|{period}|{unit.kode}|teks")
+    plans: dict[str, list[dict]] = {kind: [] for kind in schema.KINDS}
+    for plan in year_plans(unit, period.year, seed, n_plans, references):
+        plans[plan.kind].append(_month_row(plan, unit, period, texts))
+    return plans
+
+
+@dataclass(frozen=True, kw_only=True)
+class YearPlan:
+    """One action plan as a unit sets it for the year: all but the month's progress."""
+
+    kind: str
+    fields: tuple[tuple[str, str], ...]  # code, texts, satuan, person in charge, group
+    satuan: str
+    targets: tuple[float, ...]
+    course: Course
+    ends: tuple[float, ...]  # cumulative realisation at the end of each quarter
+    anggaran: int | None
+    spent: float  # budget realisation relative to the plan's progress
+
+
+@functools.lru_cache(maxsize=16)
+def year_plans(
+    unit: Unit,
+    year: int,
+    seed: int,
+    n_plans: int | None,
+    references: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
+) -> tuple[YearPlan, ...]:
+    """``unit``'s action plans for ``year`` (RB Umum first), drawn from ``(seed, year, unit)``
+    alone: codes, texts, satuan, targets, budget and the course each plan's realisation takes.
+    ``references`` are the registry's sasaran, tema and satuan lists. RB Umum opens its picks
+    with a Persen and an Indeks plan (room permitting), so that whichever layout a unit sends
+    in a month can show percentages and decimals. Cached: a month and the month before it are
+    computed from the same year."""
+    rng = random.Random(f"{seed}|{year}|{unit.kode}|rencana")
+    groups = {"umum": references[0], "tematik": references[1]}
+    satuans = references[2]
     profile = content.profile_of(unit.kode, unit.nama)
     total = n_plans or rng.randint(6, 14)
     n_umum = max(1, min(total - 1, round(total * 0.6)))
     counts = {"umum": n_umum, "tematik": max(1, total - n_umum)}
     positions = content.positions_for(profile)
-    plans = {}
+    out = []
     for kind in schema.KINDS:
         ideas = _pick_ideas(
             content.ideas_for(profile, kind),
             counts[kind],
             rng,
-            need_satuan if kind == "umum" else (),
+            ("Persen", "Indeks") if kind == "umum" else (),
         )
         ideas.sort(key=lambda pair: pair[0].group)
-        rows = []
+        prefix = schema.SHEETS[kind].code_prefix
         for number, (idea, stage) in enumerate(ideas, start=1):
-            row = _plan_row(idea, stage, kind, number, unit, period, registry, rng, positions)
-            rows.append(row)
-        plans[kind] = rows
-    return plans
+            satuan = idea.satuan if idea.satuan in satuans else satuans[0]
+            fields = {
+                "kode": f"{prefix}-{number:02d}",
+                "indikator": idea.indikator,
+                "rencana_aksi": idea.rencana_aksi + (f" (tahap {stage})" if stage > 1 else ""),
+                "output": idea.output,
+                "satuan": satuan,
+                "penanggung_jawab": rng.choice(positions),
+                "sasaran" if kind == "umum" else "tema": groups[kind][
+                    idea.group % len(groups[kind])
+                ],
+            }
+            if kind == "tematik":
+                fields["permasalahan"] = idea.permasalahan
+            targets = _targets(satuan, idea.annual, rng)
+            course = _course(rng)
+            funded = rng.random() < 0.7
+            anggaran, spent = rng.randint(10, 1200) * 500_000, rng.uniform(0.7, 1.0)
+            out.append(
+                YearPlan(
+                    kind=kind,
+                    fields=tuple(fields.items()),
+                    satuan=satuan,
+                    targets=tuple(targets),
+                    course=course,
+                    ends=tuple(_quarter_ends(targets, satuan, course)),
+                    anggaran=anggaran if funded else None,
+                    spent=spent,
+                )
+            )
+    return tuple(out)
 
 
 def _pick_ideas(
@@ -421,42 +580,19 @@ def _pick_ideas(
     return [(ordered[k % len(ordered)], 1 + k // len(ordered)) for k in range(count)]
 
 
-def _plan_row(
-    idea: content.Idea,
-    stage: int,
-    kind: str,
-    number: int,
-    unit: Unit,
-    period: Period,
-    registry: Registry,
-    rng: random.Random,
-    positions: tuple[str, ...],
-) -> dict:
-    sheet = schema.SHEETS[kind]
-    group_field = "sasaran" if kind == "umum" else "tema"
-    groups = registry.reference("sasaran" if kind == "umum" else "tema")
-    satuans = registry.reference("satuan")
-    suffix = f" (tahap {stage})" if stage > 1 else ""
-    row: dict = {name: None for name in sheet.field_names}
-    row.update(
-        kode=f"{sheet.code_prefix}-{number:02d}",
-        indikator=idea.indikator,
-        rencana_aksi=idea.rencana_aksi + suffix,
-        output=idea.output,
-        satuan=idea.satuan if idea.satuan in satuans else satuans[0],
-        penanggung_jawab=rng.choice(positions),
-    )
-    row[group_field] = groups[idea.group % len(groups)]
-    if kind == "tematik":
-        row["permasalahan"] = idea.permasalahan
-    targets = _targets(row["satuan"], idea.annual, rng)
-    _set_numbers(row, targets, _realisations(targets, row["satuan"], period, rng))
-    if rng.random() < 0.7:
-        anggaran = rng.randint(10, 1200) * 500_000
-        progress = _progress(row)
-        row["anggaran"] = anggaran
-        row["realisasi_anggaran"] = round(anggaran * progress * rng.uniform(0.7, 1.0), -3)
-    _settle(row, unit, period, rng)
+_BLANK_ROWS = {kind: dict.fromkeys(schema.SHEETS[kind].field_names) for kind in schema.KINDS}
+
+
+def _month_row(plan: YearPlan, unit: Unit, period: Period, texts: random.Random) -> dict:
+    """``plan`` as the unit's file for ``period`` shows it (a new dict every time)."""
+    row = dict(_BLANK_ROWS[plan.kind])
+    row.update(plan.fields)
+    decimals = 2 if plan.satuan == "Indeks" else 0
+    _set_numbers(row, plan.targets, _realisations(plan.ends, plan.course, period, decimals))
+    if plan.anggaran is not None:
+        row["anggaran"] = plan.anggaran
+        row["realisasi_anggaran"] = round(plan.anggaran * _progress(row) * plan.spent, -3)
+    _settle(row, unit, period, texts)
     return row
 
 
@@ -491,32 +627,69 @@ def _targets(satuan: str, annual: float, rng: random.Random) -> list[float]:
     return out
 
 
-def _realisations(
-    targets: list[float], satuan: str, period: Period, rng: random.Random
-) -> list[float | None]:
-    """Realisations: closed quarters on target, above it (within 1.2x) or, for some plans,
-    behind at the last closed quarter; the running quarter sometimes filled; later ones empty."""
-    closed, running = period.closed_quarter, period.running_quarter
+AHEAD_SHARE = 0.15  # plans that run 10% above target all year (never Persen)
+BEHIND_SHARE = 0.22  # chance that a quarter of another plan ends behind its target
+# Month of the quarter (1-3) from which a unit fills the running quarter's realisation, by
+# cumulative chance: 40% from the first month, 25% the second, 15% the third, 20% only once the
+# quarter has closed (4).
+FILL_START = (0.4, 0.65, 0.8)
+
+
+@dataclass(frozen=True)
+class Course:
+    """How one plan's realisation moves through the year, drawn once a year."""
+
+    ahead: bool
+    behind: tuple[float | None, ...]  # per quarter: the share of its target reached, if behind
+    start: tuple[int, ...]  # per quarter: first month (1-3) its running value is filled
+    pace: tuple[tuple[float, float], ...]  # per quarter: progress shown after months 1 and 2
+
+
+def _course(rng: random.Random) -> Course:
+    """Draw a plan's course; always the same number of draws, so later plans of the unit do
+    not depend on this one's outcome."""
+    ahead = rng.random() < AHEAD_SHARE
+    behind, start, pace = [], [], []
+    for _ in schema.QUARTERS:
+        late, share = rng.random(), rng.uniform(0.5, 0.9)
+        behind.append(share if late < BEHIND_SHARE and not ahead else None)
+        start.append(1 + bisect.bisect(FILL_START, rng.random()))
+        first = rng.uniform(0.15, 0.5)
+        pace.append((first, rng.uniform(max(first, 0.45), 0.9)))
+    return Course(ahead=ahead, behind=tuple(behind), start=tuple(start), pace=tuple(pace))
+
+
+def _quarter_ends(targets: Sequence, satuan: str, course: Course) -> list:
+    """Cumulative realisation at the end of each quarter: on target, 10% above (ahead plans,
+    never Persen: it would pass 100) or strictly behind it; never below the quarter before."""
     decimals = 2 if satuan == "Indeks" else 0
-    out: list[float | None] = [None] * 4
-    mood = rng.random()
+    out, previous = [], 0
+    for t, share in zip(targets, course.behind, strict=True):
+        value = t * 1.1 if course.ahead and satuan != "Persen" else t
+        if share is not None and t > 0:
+            value = min(
+                _round(t * share, decimals), _round(t - (0.01 if decimals else 1), decimals)
+            )
+        value = max(_round(value, decimals), previous)
+        out.append(value)
+        previous = value
+    return out
+
+
+def _realisations(ends: Sequence, course: Course, period: Period, decimals: int) -> list:
+    """The realisation columns of ``period``'s report: closed quarters at their end values, the
+    running quarter (once the unit starts filling it) part of the way there, later ones empty.
+    A later month of the year never shows less."""
+    closed, running = period.closed_quarter, period.running_quarter
+    out: list = [None] * 4
     for q in range(1, closed + 1):
-        t = targets[q - 1]
-        value = t
-        if mood > 0.85 and satuan != "Persen":
-            value = t * 1.1
-        if q == closed and mood < 0.22 and t > 0:
-            value = t * rng.uniform(0.5, 0.9)
-        value = _round(value, decimals)
-        if q == closed and mood < 0.22 and t > 0 and value >= t:
-            value = _round(t - (0.01 if decimals else 1), decimals)
-        previous = out[q - 2] if q > 1 else 0
-        out[q - 1] = max(value, previous or 0)
-    if rng.random() < (0.5 if closed else 0.7):
-        t = targets[running - 1]
-        previous = (out[running - 2] if running > 1 else 0) or 0
-        value = previous + max(0, t - previous) * rng.uniform(0.3, 1.0)
-        out[running - 1] = max(previous, _round(value, decimals))
+        out[q - 1] = ends[q - 1]
+    month_of_quarter = period.month - 3 * (running - 1)
+    if month_of_quarter >= course.start[running - 1]:
+        before = ends[running - 2] if running > 1 else 0
+        share = (*course.pace[running - 1], 1.0)[month_of_quarter - 1]
+        value = _round(before + (ends[running - 1] - before) * share, decimals)
+        out[running - 1] = max(before, value)
     return out
 
 
@@ -526,10 +699,9 @@ def _round(value: float, decimals: int) -> float:
     return int(round(value))
 
 
-def _set_numbers(row: dict, targets: list, realisations: list) -> None:
-    for q in schema.QUARTERS:
-        row[f"target_tw{q}"] = targets[q - 1]
-        row[f"realisasi_tw{q}"] = realisations[q - 1]
+def _set_numbers(row: dict, targets: Sequence, realisations: Sequence) -> None:
+    row.update(zip(schema.TARGET_FIELDS, targets, strict=True))
+    row.update(zip(schema.REALISASI_FIELDS, realisations, strict=True))
 
 
 def _progress(row: dict) -> float:
@@ -555,14 +727,19 @@ def _settle(row: dict, unit: Unit, period: Period, rng: random.Random) -> None:
         row["tindak_lanjut"] = rng.choice(content.KENDALA)[1]
 
 
+TOKEN_CHARS = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@functools.lru_cache(maxsize=64)
+def _slug(unit: Unit) -> str:
+    return re.sub(r"[^a-z0-9]+", "", (unit.singkatan[0] if unit.singkatan else unit.kode).lower())
+
+
 def _evidence(unit: Unit, period: Period, rng: random.Random) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "", (unit.singkatan[0] if unit.singkatan else unit.kode).lower())
+    slug = _slug(unit)
     quarter = schema.ROMAN[max(1, period.closed_quarter or 1)]
     if rng.random() < 0.55:
-        token = "".join(
-            rng.choice("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-            for _ in range(rng.choice((10, 18, 33)))
-        )
+        token = "".join(rng.choices(TOKEN_CHARS, k=rng.choice((10, 18, 33))))
         return rng.choice(content.EVIDENCE_HOSTS).format(
             token=token, slug=slug, short=token[:6].lower()
         )
@@ -635,6 +812,30 @@ def _ladder(k: int) -> list[int]:
     return [k, 2 * k, 3 * k, 4 * k]
 
 
+def _own_or_ladder(row: dict, k: int, fits) -> list:
+    """The row's own targets when ``fits`` accepts them (a slip in the realisations leaves a
+    unit's targets alone, so it does not look like a target change), else ``k, 2k, 3k, 4k``."""
+    own = [row[f"target_tw{q}"] for q in schema.QUARTERS]
+    return own if fits(own) else _ladder(k)
+
+
+def _can_double(targets: list, q: int, closed: int, satuan: str) -> bool:
+    """Whether quarter ``q`` can report twice its target with every other rule kept: a Persen
+    value stays <= 100 and the closed quarters after ``q`` (on target) do not fall below it."""
+    double = 2 * targets[q - 1]
+    return (
+        targets[q - 1] > 0
+        and (satuan != "Persen" or double <= 100)
+        and all(targets[p - 1] >= double for p in range(q + 1, closed + 1))
+    )
+
+
+def _lower(value: float, decimals: int) -> float:
+    """A cumulative value that went down from ``value`` (> 0): about half of it."""
+    lower = _round(value / 2, decimals)
+    return lower if lower < value else 0
+
+
 def _on_target(targets: list, period: Period) -> list:
     return [t if q <= period.closed_quarter else None for q, t in enumerate(targets, start=1)]
 
@@ -652,6 +853,7 @@ def _break(
     """Make ``row`` violate ``code`` (and only it); return the fields where it shows."""
     c, r = period.closed_quarter, period.running_quarter
     k = rng.randint(2, 4)
+    decimals = 2 if row["satuan"] == "Indeks" else 0
     if code == "RB-E101":
         choices = [
             f for f in ("indikator", "output", "rencana_aksi", "penanggung_jawab") if f not in avoid
@@ -677,20 +879,24 @@ def _break(
         row["realisasi_anggaran"] = -rng.randint(1, 9) * 1_000_000
         return ["realisasi_anggaran"]
     if code == "RB-E105":
-        row["satuan"] = "Persen"
-        targets = [30, 60, 90, 120]
+        # A Persen plan whose annual target was typed as 120; another plan is made Persen.
+        targets = [row[f"target_tw{q}"] for q in schema.QUARTERS[:3]] + [120]
+        if row["satuan"] != "Persen":
+            row["satuan"], targets = "Persen", [30, 60, 90, 120]
         _set_numbers(row, targets, _on_target(targets, period))
         _settle(row, unit, period, rng)
         return ["target_tw4"]
     if code == "RB-E106":
-        targets = [k, 2 * k, 4 * k, 3 * k]
+        # The annual target typed below TW III (about half of it).
+        targets = _own_or_ladder(row, k, lambda t: _lower(t[2], decimals) > 0)
+        targets = [*targets[:3], _lower(targets[2], decimals)]
         _set_numbers(row, targets, _on_target(targets, period))
         _settle(row, unit, period, rng)
         return ["target_tw4"]
     if code == "RB-E107":
-        targets = _ladder(k)
+        targets = _own_or_ladder(row, k, lambda t: t[r - 2] > 0)
         values = _on_target(targets, period)
-        values[r - 1] = (r - 2) * k
+        values[r - 1] = _lower(values[r - 2], decimals)
         _set_numbers(row, targets, values)
         _settle(row, unit, period, rng)
         return [f"realisasi_tw{r}"]
@@ -709,7 +915,7 @@ def _break(
         row["realisasi_anggaran"] = round(row["anggaran"] * 1.15, -3)
         return ["realisasi_anggaran"]
     if code == "RB-E111":
-        targets = _ladder(k)
+        targets = _own_or_ladder(row, k, lambda t: max(t[:r]) > 0)
         values = _on_target(targets, period)
         values[r - 1] = targets[r - 1]
         _set_numbers(row, targets, values)
@@ -717,9 +923,11 @@ def _break(
         row["kendala"] = row["tindak_lanjut"] = None
         return ["data_dukung"]
     if code == "RB-E112":
-        targets = _ladder(k)
+        targets = _own_or_ladder(
+            row, k, lambda t: t[c - 1] - 1 >= (t[c - 2] if c > 1 else 0) and t[c - 1] >= 1
+        )
         values = _on_target(targets, period)
-        values[c - 1] = targets[c - 1] - 1
+        values[c - 1] = _round(targets[c - 1] - 1, decimals)
         _set_numbers(row, targets, values)
         row["kendala"] = row["tindak_lanjut"] = None
         _settle(row, unit, period, rng)
@@ -731,13 +939,100 @@ def _break(
         row["tindak_lanjut"] = None
         return ["tindak_lanjut"]
     if code == "RB-W101":
-        targets = _ladder(k)
+        # A quarter reported at twice its target: the latest quarter where the plan's own
+        # targets allow it, else the running quarter of a ladder.
+        own = [row[f"target_tw{q}"] for q in schema.QUARTERS]
+        fits = [q for q in range(r, 0, -1) if _can_double(own, q, c, row["satuan"])]
+        targets, q = (own, fits[0]) if fits else (_ladder(k), r)
         values = _on_target(targets, period)
-        values[0] = 2 * k
+        values[q - 1] = _round(2 * targets[q - 1], decimals)
         _set_numbers(row, targets, values)
         _settle(row, unit, period, rng)
-        return ["realisasi_tw1"]
+        return [f"realisasi_tw{q}"]
     raise ValueError(f"no way to plant {code}")
+
+
+# ---------------------------------------------------------------------------------------------
+# One unit's month, and how it differs from the month before
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class UnitMonth:
+    """One unit's action plans as its accepted file of a month holds them, before any layout,
+    and the violations planted in them."""
+
+    plans: dict[str, list[dict]]
+    plants: list[RowPlant]
+
+
+def unit_month(unit: Unit, job: Job, registry: Registry) -> UnitMonth | None:
+    """The plans ``job``'s accepted file holds (None when the scenario leaves no accepted
+    file). A pure function of the job: the previous month's plans are computed again, not
+    read back, to tell which targets changed."""
+    options = PLANT_OPTIONS.get(job.scenario)
+    if options is None:
+        return None
+    plans = make_plans(unit, job.period, registry, seed=job.seed, n_plans=job.n_plans)
+    rng = random.Random(f"{job.month_seed}|pelanggaran")
+    plants = plant_violations(plans, job.codes, unit, job.period, registry, rng, **options)
+    if job.retarget:
+        _retarget(plans, plants, random.Random(f"{job.month_seed}|target"))
+    return UnitMonth(plans=plans, plants=plants)
+
+
+def _retarget(plans: dict[str, list[dict]], plants: list[RowPlant], rng: random.Random) -> None:
+    """Raise the annual target (TW IV) of one plan carrying no planted violation, the way a
+    unit revises a target mid-year (12 becomes 14); targets stay cumulative, Persen <= 100."""
+    planted = {(p.kind, p.index) for p in plants}
+    candidates = [
+        (kind, i)
+        for kind in schema.KINDS
+        for i, row in enumerate(plans[kind])
+        if (kind, i) not in planted and _raised_target(row) is not None
+    ]
+    if candidates:
+        kind, i = rng.choice(candidates)
+        plans[kind][i]["target_tw4"] = _raised_target(plans[kind][i])
+
+
+def _raised_target(row: dict) -> float | None:
+    """A higher annual target for ``row`` (None when a Persen target has no room left)."""
+    top = row["target_tw4"]
+    if row["satuan"] == "Indeks":
+        return round(top + 1, 2)
+    if row["satuan"] == "Persen":
+        return top + 5 if top <= 95 else None
+    return top + max(1, round(top * 0.15))
+
+
+def changed_targets(before: dict[str, list[dict]], after: dict[str, list[dict]]) -> list[RowPlant]:
+    """The target cells of ``after`` that differ from ``before``, compared as the validator
+    compares two months (RB-W102): each row with the first row of ``before`` of the same sheet
+    kind and Kode RA (case and spaces ignored), quarter by quarter, where both hold a number."""
+    out = []
+    for kind in schema.KINDS:
+        first: dict[str, dict] = {}
+        for row in before[kind]:
+            first.setdefault(_code_key(row["kode"]), row)
+        for index, row in enumerate(after[kind]):
+            old = first.get(_code_key(row["kode"]))
+            if old is None:
+                continue
+            for name in schema.TARGET_FIELDS:
+                was, now = _as_number(old[name]), _as_number(row[name])
+                if was is not None and now is not None and was != now:
+                    out.append(RowPlant("RB-W102", kind, index, name))
+    return out
+
+
+def _code_key(kode: object) -> str | None:
+    return "".join(str(kode).split()).casefold() if kode is not None else None
+
+
+def _as_number(value: object) -> float | None:
+    """The number a reader takes from a plan value (the demo writes numbers exactly)."""
+    return float(value) if isinstance(value, int | float) else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -747,19 +1042,31 @@ def _break(
 _WORKER: dict = {}
 
 
-def _init_worker(out_dir: Path, period: Period, registry: Registry) -> None:
-    _WORKER.update(out_dir=Path(out_dir), period=period, registry=registry)
+def _init_worker(out_dir: Path, registry: Registry) -> None:
+    _WORKER.update(out_dir=Path(out_dir), registry=registry)
 
 
-def _run_job(job: Job) -> tuple[list[DemoFile], list[PlantedProblem]]:
-    out_dir, period, registry = _WORKER["out_dir"], _WORKER["period"], _WORKER["registry"]
+@dataclass
+class JobResult:
+    files: list[DemoFile]
+    planted: list[PlantedProblem]
+    target_changes: list[PlantedProblem]
+
+
+def _run_job(job: Job) -> JobResult:
+    out_dir, registry, period = _WORKER["out_dir"], _WORKER["registry"], job.period
     unit = registry.unit(job.kode)
-    rng = random.Random(job.seed)
+    month = unit_month(unit, job, registry)
+    changes = []
+    if month is not None and job.previous is not None:
+        changes = changed_targets(unit_month(unit, job.previous, registry).plans, month.plans)
     writer = SCENARIOS[job.scenario]
-    results = writer(unit, job, period, registry, rng) if writer else []
+    rng = random.Random(job.month_seed)
+    results = writer(unit, job, period, registry, rng, month) if writer else []
     if job.extra == "unknown_unit":
-        results.append(_unknown_unit_file(job, period, registry, random.Random(job.seed + "|x")))
-    files, planted = [], []
+        extra_rng = random.Random(f"{job.month_seed}|x")
+        results.append(_unknown_unit_file(job, period, registry, extra_rng))
+    result = JobResult(files=[], planted=[], target_changes=[])
     deadline = period.deadline(registry.settings.batas_hari)
     for written in results:
         path = out_dir / written.file.name
@@ -768,9 +1075,13 @@ def _run_job(job: Job) -> tuple[list[DemoFile], list[PlantedProblem]]:
         stamp = time.mktime(written.file.modified.timetuple())
         os.utime(path, (stamp, stamp))
         written.file.on_time = written.file.modified.date() <= deadline
-        files.append(written.file)
-        planted += written.planted
-    return files, planted
+        result.files.append(written.file)
+        result.planted += written.planted
+        if written.file.expected_status == "accepted" and written.file.unit == unit.kode:
+            result.target_changes += [
+                _located(c, unit.kode, written.file.name, written.placed) for c in changes
+            ]
+    return result
 
 
 @dataclass
@@ -778,6 +1089,7 @@ class Written:
     file: DemoFile
     data: bytes
     planted: list[PlantedProblem]
+    placed: dict = field(default_factory=dict)  # kind -> (sheet, plan rows, columns, skipped)
 
 
 def _filled_on(arrival: dt.datetime, rng: random.Random) -> dt.date:
@@ -844,27 +1156,30 @@ def _written(
             demo_file.rows.append((sheet, row, plan["kode"]))
         demo_file.skipped += [(sheet, row, why) for row, why in skipped]
     for p in plants:
-        sheet, rows, columns, _ = placed[p.kind]
-        row = rows[p.index]
-        planted.append(
-            PlantedProblem(
-                code=p.code,
-                unit=kode,
-                file=name,
-                sheet=sheet,
-                cell=schema.cell_ref(sheet, columns[p.field], row),
-                field=p.field,
-            )
-        )
+        planted.append(_located(p, kode, name, placed))
         if p.code.startswith("RB-E"):
-            dirty.add((sheet, row))
+            sheet, rows, _, _ = placed[p.kind]
+            dirty.add((sheet, rows[p.index]))
     for p in extra or []:
         planted.append(p)
         if p.cell and p.code.startswith("RB-E"):
             sheet, ref = p.cell.split("!")
             dirty.add((sheet, int(re.sub(r"[A-Z]+", "", ref))))
     demo_file.clean_rows = {(s, r) for s, r, _ in demo_file.rows} - dirty
-    return Written(demo_file, data, planted)
+    return Written(demo_file, data, planted, placed)
+
+
+def _located(p: RowPlant, kode: str | None, name: str, placed: dict) -> PlantedProblem:
+    """``p`` at the cell where its plan and field landed in the file ``name``."""
+    sheet, rows, columns, _ = placed[p.kind]
+    return PlantedProblem(
+        code=p.code,
+        unit=kode,
+        file=name,
+        sheet=sheet,
+        cell=schema.cell_ref(sheet, columns[p.field], rows[p.index]),
+        field=p.field,
+    )
 
 
 def _file_level(
@@ -876,16 +1191,14 @@ def _file_level(
 # --- scenarios --------------------------------------------------------------------------------
 
 
-def _scenario_templat(unit, job, period, registry, rng) -> list[Written]:
-    plans = make_plans(unit, period, registry, rng, job.n_plans)
-    plants = plant_violations(plans, job.codes, unit, period, registry, rng)
+def _scenario_templat(unit, job, period, registry, rng, month) -> list[Written]:
     return [
         _template_file(
             unit,
             period,
             registry,
-            plans,
-            plants,
+            month.plans,
+            month.plants,
             name=template_name(unit.kode, period),
             status="accepted",
             modified=job.arrival,
@@ -895,7 +1208,7 @@ def _scenario_templat(unit, job, period, registry, rng) -> list[Written]:
     ]
 
 
-def _scenario_bukan_excel(unit, job, period, registry, rng) -> list[Written]:
+def _scenario_bukan_excel(unit, job, period, registry, rng, month) -> list[Written]:
     name = template_name(unit.kode, period)
     demo_file = DemoFile(
         name=name,
@@ -913,9 +1226,9 @@ def _scenario_bukan_excel(unit, job, period, registry, rng) -> list[Written]:
     ]
 
 
-def _scenario_bulan_salah(unit, job, period, registry, rng) -> list[Written]:
+def _scenario_bulan_salah(unit, job, period, registry, rng, month) -> list[Written]:
     previous = period.previous()
-    plans = make_plans(unit, previous, registry, rng, job.n_plans)
+    plans = make_plans(unit, previous, registry, seed=job.seed, n_plans=job.n_plans)
     name = template_name(unit.kode, previous)
     written = _template_file(
         unit,
@@ -935,7 +1248,7 @@ def _scenario_bulan_salah(unit, job, period, registry, rng) -> list[Written]:
 
 
 def _unknown_unit_file(job, period, registry, rng) -> Written:
-    plans = make_plans(UNKNOWN_UNIT, period, registry, rng, job.n_plans)
+    plans = make_plans(UNKNOWN_UNIT, period, registry, seed=job.seed, n_plans=job.n_plans)
     name = template_name(UNKNOWN_UNIT.kode, period)
     written = _template_file(
         UNKNOWN_UNIT,
@@ -992,9 +1305,10 @@ def _text_numbers(styles: tuple[str, ...]):
     return render
 
 
-def _dash_budgets(plans: dict, plants: list[RowPlant]) -> None:
-    """Units write "-" where there is no budget; at least one plan (not a planted one) has
-    none, so the file shows it."""
+def _dash_budgets(plans: dict, plants: list[RowPlant]) -> dict:
+    """A copy of ``plans`` as a unit writes it: "-" where there is no budget; at least one plan
+    (not a planted one) has none, so the file shows it."""
+    plans = {kind: [dict(row) for row in rows] for kind, rows in plans.items()}
     planted = {(p.kind, p.index) for p in plants}
     spare = [
         (kind, i)
@@ -1009,28 +1323,19 @@ def _dash_budgets(plans: dict, plants: list[RowPlant]) -> None:
         for row in rows:
             if row["anggaran"] is None and row["realisasi_anggaran"] is None:
                 row["anggaran"] = row["realisasi_anggaran"] = "-"
+    return plans
 
 
 def _placed(placed: PlacedSheet) -> tuple:
     return placed.grid.name, placed.plan_rows, placed.columns, placed.skipped
 
 
-def _scenario_laporan_bebas(unit, job, period, registry, rng) -> list[Written]:
+def _scenario_laporan_bebas(unit, job, period, registry, rng, month) -> list[Written]:
     """ "Laporan RB Dinkes Oktober 2025.xlsx": a unit's own workbook with a title block, two- and
     three-row merged headers with a column-number row, section and subtotal rows, sasaran merged
     over its rows, numbers typed as Indonesian text, renamed sheet, dates as text."""
-    plans = make_plans(unit, period, registry, rng, job.n_plans, need_satuan=("Persen", "Indeks"))
-    plants = plant_violations(
-        plans,
-        job.codes,
-        unit,
-        period,
-        registry,
-        rng,
-        avoid={"umum": ("sasaran",)},
-        keep_satuan=("Persen", "Indeks"),
-    )
-    _dash_budgets(plans, plants)
+    plants = month.plants
+    plans = _dash_budgets(month.plans, plants)
     pemda = registry.settings.nama_pemda.upper()
     titles = {
         kind: (schema.SHEETS[kind].title, unit.nama.upper(), f"{pemda} TAHUN {period.year}")
@@ -1156,16 +1461,15 @@ def _scrambled_order(kind: str, rng: random.Random) -> tuple[str, ...]:
     )
 
 
-def _scenario_buatan_sendiri(unit, job, period, registry, rng) -> list[Written]:
+def _scenario_buatan_sendiri(unit, job, period, registry, rng, month) -> list[Written]:
     """Two files from one unit: the template sent first (superseded), then the unit's own
     workbook "Dinas Sosial - RB 2025 (okt).xlsx" with drifted headers, reordered columns, hidden
     rows and a hidden budget column, blank rows, no Identitas and no metadata."""
-    plans = make_plans(unit, period, registry, rng, job.n_plans)
     first = _template_file(
         unit,
         period,
         registry,
-        plans,
+        make_plans(unit, period, registry, seed=job.seed, n_plans=job.n_plans),
         [],
         name=template_name(unit.kode, period),
         status="superseded",
@@ -1175,8 +1479,8 @@ def _scenario_buatan_sendiri(unit, job, period, registry, rng) -> list[Written]:
     )
     first.planted = [_file_level("RB-W001", unit.kode, first.file.name)]
 
-    plans = {kind: [dict(row) for row in rows] for kind, rows in plans.items()}
-    plants = plant_violations(plans, job.codes, unit, period, registry, rng)
+    plans = {kind: [dict(row) for row in rows] for kind, rows in month.plans.items()}
+    plants = month.plants
     for rows in plans.values():
         for row in rows[::3]:
             row["satuan"] = row["satuan"].lower() + " "
@@ -1228,14 +1532,11 @@ def _scenario_buatan_sendiri(unit, job, period, registry, rng) -> list[Written]:
     return [first, second]
 
 
-def _scenario_persen_excel(unit, job, period, registry, rng) -> list[Written]:
+def _scenario_persen_excel(unit, job, period, registry, rng, month) -> list[Written]:
     """The unit's own copy with Identitas (code) but no metadata: Persen values typed as 75%
     (0.75 with a percent format), a budget typed as a formula (cached value), a JUMLAH row with
     SUM formulas, an extra "Keterangan" column and drifted headers under a one-line title."""
-    plans = make_plans(unit, period, registry, rng, job.n_plans, need_satuan=("Persen",))
-    plants = plant_violations(
-        plans, job.codes, unit, period, registry, rng, keep_satuan=("Persen",)
-    )
+    plans, plants = month.plans, month.plants
     budget_formula_done = []
 
     def render(name, value, row):
@@ -1334,13 +1635,11 @@ def _scenario_persen_excel(unit, job, period, registry, rng) -> list[Written]:
     ]
 
 
-def _scenario_rumus_openpyxl(unit, job, period, registry, rng) -> list[Written]:
+def _scenario_rumus_openpyxl(unit, job, period, registry, rng, month) -> list[Written]:
     """A workbook a unit's script wrote (openpyxl): a budget realisation left as a formula with
     no cached value (RB-E011) and RB Tematik without its Penanggung Jawab column (RB-E010)."""
-    plans = make_plans(unit, period, registry, rng, job.n_plans)
-    plants = plant_violations(
-        plans, job.codes, unit, period, registry, rng, avoid={"tematik": ("penanggung_jawab",)}
-    )
+    plans = {kind: [dict(row) for row in rows] for kind, rows in month.plans.items()}
+    plants = month.plants
     planted_rows = {(p.kind, p.index) for p in plants}
     target = next(
         (

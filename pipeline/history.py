@@ -212,20 +212,30 @@ class History:
         return [r[0] for r in self._db.execute("SELECT period FROM runs ORDER BY period")]
 
     def previous_rows(self, period: Period) -> pd.DataFrame | None:
-        """The staged rows (accepted submissions) of the latest recorded month before
-        ``period``, with the columns and order they were recorded with; None when no earlier
-        month is recorded. Number fields come back as float, ``_row`` as int."""
-        found = self._db.execute(
-            "SELECT period, plan_columns FROM runs WHERE period < ? ORDER BY period DESC LIMIT 1",
-            (str(period),),
-        ).fetchone()
-        if found is None:
+        """Each unit's staged rows (accepted submissions) from its latest recorded month before
+        ``period`` **in the same year** — targets are set once a year, so January compares with
+        nothing, and a unit that skipped a month is compared with the last month it was
+        accepted. Columns and order as recorded by the latest such month; None when nothing
+        earlier is recorded this year. Number fields come back as float, ``_row`` as int."""
+        first_of_year = f"{period.year:04d}-01"
+        latest = self._db.execute(
+            "SELECT unit, MAX(period) FROM plans WHERE period >= ? AND period < ? GROUP BY unit",
+            (first_of_year, str(period)),
+        ).fetchall()
+        if not latest:
             return None
-        previous, columns = found[0], json.loads(found[1])
+        columns = json.loads(
+            self._db.execute(
+                "SELECT plan_columns FROM runs WHERE period = ?",
+                (max(p for _, p in latest),),
+            ).fetchone()[0]
+        )
         records = [
             json.loads(data)
+            for unit, month in sorted(latest, key=lambda x: (x[1], x[0] or ""))
             for (data,) in self._db.execute(
-                "SELECT data FROM plans WHERE period = ? ORDER BY position", (previous,)
+                "SELECT data FROM plans WHERE period = ? AND unit IS ? ORDER BY position",
+                (month, unit),
             )
         ]
         frame = pd.DataFrame.from_records(records, columns=columns)

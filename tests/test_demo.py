@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from pipeline import schema
-from pipeline.demo import MESSES, ROW_CODES, generate_month
+from pipeline.demo import MESSES, ROW_CODES, generate_month, make_plans
 from pipeline.errors import RunError
 from pipeline.registry import Period, load_registry
 
@@ -485,6 +485,188 @@ def test_headers_drift_yet_every_spelling_maps_to_a_field(month):
 
 
 # ---------------------------------------------------------------------------------------------
+# Months of one year: the same plans, realisations moving forward, target changes listed
+# ---------------------------------------------------------------------------------------------
+
+SEPTEMBER = Period.parse("2025-09")
+TEXT_FIELDS = ("indikator", "rencana_aksi", "output", "satuan", "penanggung_jawab")
+
+
+@pytest.fixture(scope="module")
+def september(tmp_path_factory, registry):
+    folder = tmp_path_factory.mktemp("demo") / "2025-09"
+    plan = generate_month(folder, SEPTEMBER, registry, seed=2025)
+    return folder, plan, _books(folder, plan)
+
+
+def _accepted(plan):
+    return {f.unit: f for f in plan.files if f.expected_status == "accepted"}
+
+
+def _plans_by_kind(books, demo_file):
+    """{kind: [_Row, ...]} of a file, in the order the plans were written."""
+    values, formulas = books
+    out, seen = defaultdict(list), {}
+    for sheet, row, _ in demo_file.rows:
+        if sheet not in seen:
+            columns, _ = _columns(values[sheet])
+            seen[sheet] = ("tematik" if "tema" in columns else "umum", columns)
+        kind, columns = seen[sheet]
+        out[kind].append(_Row(ws=values[sheet], wf=formulas[sheet], columns=columns, row=row))
+    return out
+
+
+def _target(r: _Row, name):
+    return _number(r.cell(name), _norm(r.text("satuan")))[0]
+
+
+def _realisations(r: _Row):
+    return [_number(r.cell(n), _norm(r.text("satuan")))[0] for n in schema.REALISASI_FIELDS]
+
+
+def _changed_cells(before, after):
+    """Target cells of ``after`` that differ from the first plan of ``before`` with the same
+    sheet kind and Kode RA (the comparison of docs/contracts.md, RB-W102)."""
+    cells = set()
+    for kind, rows in after.items():
+        first = {}
+        for r in before.get(kind, []):
+            first.setdefault("".join(str(r.text("kode")).split()).casefold(), r)
+        for r in rows:
+            old = first.get("".join(str(r.text("kode")).split()).casefold())
+            for name in schema.TARGET_FIELDS if old else ():
+                was, now = _target(old, name), _target(r, name)
+                if was is not None and now is not None and was != now:
+                    cells.add(r.ref(name))
+    return cells
+
+
+def _touched_rows(plan):
+    """(file, sheet, row) of every row carrying a planted problem of any severity."""
+    return {
+        (p.file, p.cell.split("!")[0], int(re.sub(r"\D", "", p.cell.split("!")[1])))
+        for p in plan.planted
+        if p.cell
+    }
+
+
+def test_two_months_differ_in_targets_exactly_at_the_listed_target_changes(month, books, september):
+    _, october = month
+    _, sep_plan, sep_books = september
+    before, after = _accepted(sep_plan), _accepted(october)
+    expected = defaultdict(set)
+    for p in october.target_changes:
+        expected[p.file].add(p.cell)
+    compared = 0
+    for unit, f in after.items():
+        if unit not in before:
+            assert not expected[f.name], f.name
+            continue
+        old = _plans_by_kind(sep_books[before[unit].name], before[unit])
+        new = _plans_by_kind(books[f.name], f)
+        assert _changed_cells(old, new) == expected[f.name], f.name
+        compared += 1
+    assert compared >= 40
+    assert october.uncompared_units == [u for u in october.submitting_units if u not in before]
+    assert october.target_changes and sep_plan.target_changes
+
+
+def test_target_changes_are_warnings_kept_apart_from_what_any_run_reports(month):
+    _, plan = month
+    assert all(p.code == "RB-W102" and p.field in schema.TARGET_FIELDS for p in plan.target_changes)
+    assert all(p.unit and p.cell.startswith(f"{p.sheet}!") for p in plan.target_changes)
+    assert "RB-W102" not in {p.code for p in plan.planted}
+    accepted = {f.name for f in plan.files if f.expected_status == "accepted"}
+    assert {p.file for p in plan.target_changes} <= accepted
+
+
+def test_a_target_is_raised_on_purpose_in_an_otherwise_clean_file(month, books, september):
+    _, october = month
+    _, sep_plan, sep_books = september
+    before = _accepted(sep_plan)
+    clean_files = {f.name for f in october.files} - {p.file for p in october.planted}
+    changes = defaultdict(list)
+    for p in october.target_changes:
+        changes[p.file].append(p)
+    raised = []
+    for name, found in changes.items():
+        if name not in clean_files or len(found) != 1 or found[0].field != "target_tw4":
+            continue
+        f = october.file(name)
+        new = _plans_by_kind(books[name], f)
+        old = _plans_by_kind(sep_books[before[f.unit].name], before[f.unit])
+        kind, r = next(
+            (k, r) for k, rows in new.items() for r in rows if r.ref("target_tw4") == found[0].cell
+        )
+        was = next(o for o in old[kind] if o.text("kode") == r.text("kode"))
+        if _target(r, "target_tw4") > _target(was, "target_tw4"):
+            raised.append(name)
+    assert raised, "no file whose only finding is a raised annual target"
+
+
+def test_plans_untouched_in_both_months_keep_their_texts_and_move_forward(month, books, september):
+    _, october = month
+    _, sep_plan, sep_books = september
+    touched = _touched_rows(october) | _touched_rows(sep_plan)
+    before, after = _accepted(sep_plan), _accepted(october)
+    checked = 0
+    for unit in before.keys() & after.keys():
+        old = _plans_by_kind(sep_books[before[unit].name], before[unit])
+        new = _plans_by_kind(books[after[unit].name], after[unit])
+        for kind in schema.KINDS:
+            assert len(old[kind]) == len(new[kind]), (unit, kind)
+            for was, now in zip(old[kind], new[kind], strict=True):
+                if (before[unit].name, was.ws.title, was.row) in touched or (
+                    after[unit].name,
+                    now.ws.title,
+                    now.row,
+                ) in touched:
+                    continue
+                assert was.text("kode") == now.text("kode")
+                for name in TEXT_FIELDS + (("tema", "permasalahan") if kind == "tematik" else ()):
+                    if name in was.columns and name in now.columns:
+                        assert _norm(was.text(name)) == _norm(now.text(name)), (unit, name)
+                sep_real, oct_real = _realisations(was), _realisations(now)
+                # September closed TW I and TW II; October closes TW III too.
+                assert oct_real[:2] == sep_real[:2], (unit, now.ref("kode"))
+                assert oct_real[2] is not None
+                assert sep_real[2] is None or oct_real[2] >= sep_real[2], (unit, now.ref("kode"))
+                checked += 1
+    assert checked > 150
+
+
+def test_a_unit_plans_once_a_year_and_reports_progress_monthly(registry):
+    """Every month of 2025 for a few units: same plans and targets, closed quarters fixed
+    once closed, and no realisation lower than the month before."""
+    for kode in ("DINKES", "KEC-NATAR", "BPBD", "SETDA"):
+        unit = registry.unit(kode)
+        months = [make_plans(unit, Period(2025, m), registry, seed=11) for m in range(1, 13)]
+        fixed = [n for n in schema.SHEETS["tematik"].field_names if n in TEXT_FIELDS]
+        for earlier, later, m in zip(months, months[1:], range(2, 13), strict=False):
+            closed = Period(2025, m).closed_quarter
+            for kind in schema.KINDS:
+                for a, b in zip(earlier[kind], later[kind], strict=True):
+                    assert [a[n] for n in fixed] == [b[n] for n in fixed]
+                    assert [a[n] for n in schema.TARGET_FIELDS] == [
+                        b[n] for n in schema.TARGET_FIELDS
+                    ]
+                    assert a["anggaran"] == b["anggaran"]
+                    for q in range(1, 5):
+                        was, now = a[f"realisasi_tw{q}"], b[f"realisasi_tw{q}"]
+                        if was is not None:
+                            assert now is not None and now >= was, (kode, m, q)
+                        if q <= closed and q < Period(2025, m - 1).running_quarter:
+                            assert now == was, (kode, m, q)
+
+
+def test_january_starts_a_new_year_so_nothing_is_compared(tmp_path, registry):
+    plan = generate_month(
+        tmp_path / "2026-01", Period.parse("2026-01"), registry, seed=5, n_units=8
+    )
+    assert plan.target_changes == [] and plan.uncompared_units == []
+
+
+# ---------------------------------------------------------------------------------------------
 # Determinism and scale
 # ---------------------------------------------------------------------------------------------
 
@@ -538,3 +720,4 @@ def test_a_first_quarter_month_plants_only_what_it_can_and_plants_it_right(tmp_p
     hits = _all_hits(_books(tmp_path / "2025-02", plan), plan, synthetic, february)
     _assert_planted_shown(plan, hits)
     _assert_clean_rows_clean(plan, hits)
+    assert plan.target_changes, "every month after January changes a target"

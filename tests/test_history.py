@@ -211,8 +211,22 @@ def test_previous_rows_are_the_latest_earlier_months_staged_rows(db_path):
         history.record(month_run(NOVEMBER, target_tw4=9.0))
         previous = history.previous_rows(OCTOBER)
         assert history.previous_rows(SEPTEMBER) is None
-        assert history.previous_rows(Period(2026, 1))["target_tw4"].unique().tolist() == [9.0]
+        assert history.previous_rows(Period(2025, 12))["target_tw4"].unique().tolist() == [9.0]
+        # targets are set once a year: January compares with nothing from December
+        assert history.previous_rows(Period(2026, 1)) is None
     pd.testing.assert_frame_equal(previous, september.rows)
+
+
+def test_a_unit_that_skipped_a_month_is_compared_with_its_last_accepted_month(db_path):
+    september = month_run(SEPTEMBER, target_tw4=5.0)
+    october = month_run(OCTOBER, target_tw4=6.0)
+    october.rows = october.rows[october.rows["_unit"] == "A"].reset_index(drop=True)
+    with History(db_path) as history:
+        history.record(september)
+        history.record(october)
+        previous = history.previous_rows(NOVEMBER)
+    by_unit = previous.groupby("_unit")["target_tw4"].unique().map(list).to_dict()
+    assert by_unit == {"A": [6.0], "B": [5.0]}
 
 
 def test_everything_of_the_month_is_kept_for_audits(db_path):
