@@ -1,8 +1,15 @@
 """Great Expectations, imported once per process, quiet and offline.
 
-Importing GX costs about two seconds, so it happens on the first validation, never when a module
-of ours is imported (``rbpipe --help`` must answer at once). One ephemeral context, one pandas
-data source and one batch definition serve every validation of the process.
+Importing GX costs seconds, so it happens on the first validation, never when a module of ours is
+imported (``rbpipe --help`` must answer at once). A caller that knows validation is coming can
+start the import early with :func:`warm_up` (a daemon thread: ingest's work happens in worker
+processes, so the parent is idle meanwhile). One ephemeral context, one pandas data source and
+one batch definition serve every validation of the process.
+
+GX imports ``scipy.stats`` and ``altair`` at its top for a distribution expectation and for
+charts in Data Docs, neither of which rbpipe uses; together they are about a third of the import.
+They are replaced by stand-ins that import the real module the first time anything is read from
+it, so nothing changes for code that does use them (see :class:`_Deferred`).
 
 Quiet means: no INFO lines at import, no progress bars, no data docs, analytics switched off
 (this GX build has no analytics code, but the switch protects us if the package is ever swapped).
@@ -15,13 +22,17 @@ A rule that could not run must never look like a pass.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.util
 import logging
 import os
+import sys
+import threading
 import time
+import types
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from pipeline.errors import RunError
@@ -29,6 +40,8 @@ from pipeline.errors import RunError
 GX_LOGGER = "great_expectations"
 # This module sets its own logger to INFO when imported, so it is quietened again afterwards.
 GX_SELF_LOUD_LOGGER = "great_expectations.data_context.types.base"
+# Imported by GX at its top, used only by features rbpipe never calls (see the module docstring).
+DEFERRED_MODULES = ("scipy.stats", "altair")
 
 # GX validation calls made by this process, per suite name: tests assert "one run per suite".
 RUNS: Counter[str] = Counter()
@@ -43,12 +56,50 @@ class Engine:
     import_seconds: float
 
 
-@lru_cache(maxsize=1)
+# The engine lock is held for the whole import; the warm-up lock only while starting the thread,
+# so that warm_up() returns at once even while an import is under way.
+_engine_lock = threading.Lock()
+_warm_up_lock = threading.Lock()
+_engine: Engine | None = None
+_warm_up_thread: threading.Thread | None = None
+
+
 def engine() -> Engine:
-    """Import GX quietly and prepare an ephemeral context (once per process)."""
+    """Import GX quietly and prepare an ephemeral context (once per process, thread-safe).
+
+    When :func:`warm_up` is still importing, this waits for it instead of importing twice."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = _start_engine()
+        return _engine
+
+
+def warm_up() -> None:
+    """Start importing GX in a daemon thread, so that a later :func:`engine` finds it ready.
+
+    Returns at once and is idempotent. A failure in the thread is not reported there:
+    :func:`engine` then imports again in the caller's thread and raises where it can be
+    handled."""
+    global _warm_up_thread
+    with _warm_up_lock:
+        if _warm_up_thread is not None:
+            return
+        _warm_up_thread = threading.Thread(target=_warm, name="rbpipe-gx-warm-up", daemon=True)
+        _warm_up_thread.start()
+
+
+def _warm() -> None:
+    with contextlib.suppress(Exception):
+        engine()
+
+
+def _start_engine() -> Engine:
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
     logging.getLogger(GX_LOGGER).setLevel(logging.WARNING)
     start = time.perf_counter()
+    for name in DEFERRED_MODULES:
+        _defer(name)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -65,6 +116,37 @@ def engine() -> Engine:
     return Engine(
         gx=gx, batch_definition=batch_definition, import_seconds=time.perf_counter() - start
     )
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module until something reads from it; then the real module is imported
+    (and replaces the stand-in in ``sys.modules``) and every read is passed on to it.
+
+    ``__spec__`` is the real module's, so ``import x`` and ``from pkg import x`` accept the
+    stand-in without touching it; only an attribute it lacks (``x.entropy``, ``__path__``
+    when a submodule is imported) triggers the real import."""
+
+    def __getattr__(self, attr: str) -> Any:
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        return getattr(importlib.import_module(name), attr)
+
+
+def _defer(name: str) -> None:
+    """Put a :class:`_Deferred` stand-in for module ``name`` in ``sys.modules``, unless the
+    module is already imported or not installed (then GX's own import behaves as usual)."""
+    if name in sys.modules:
+        return
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return
+    if spec is None:
+        return
+    stand_in = _Deferred(name)
+    stand_in.__spec__ = spec
+    sys.modules[name] = stand_in
 
 
 @contextlib.contextmanager
@@ -110,19 +192,23 @@ def run_suite(
     suite: Any,
     frame: Any,
     *,
-    index_columns: list[str],
+    index_column: str,
     parameters: dict[str, Any],
     source: str,
 ) -> Any:
     """Validate ``frame`` against ``suite`` once, returning GX's suite result.
 
-    Results are COMPLETE (every failing row), each identified by ``index_columns``; values of
-    ``{"$PARAMETER": name}`` come from ``parameters``. Any exception, raised or swallowed by GX
-    inside one expectation, becomes a RunError naming ``source``."""
+    Results are COMPLETE (every failing row), each failing row identified by its value in
+    ``index_column`` only (read them with :func:`failing_rows`): GX's cost per failing row grows
+    with the number of identifying columns and with the values it copies beside them, and the
+    caller reads everything else from the frame itself. Values of ``{"$PARAMETER": name}`` come
+    from ``parameters``. Any exception, raised or swallowed by GX inside one expectation,
+    becomes a RunError naming ``source``."""
     batch_definition = engine().batch_definition
     result_format = {
         "result_format": "COMPLETE",
-        "unexpected_index_column_names": index_columns,
+        "unexpected_index_column_names": [index_column],
+        "exclude_unexpected_values": True,
         "return_unexpected_index_query": False,
     }
     RUNS[suite.name] += 1
@@ -145,6 +231,15 @@ def run_suite(
                 f"tidak dapat dijalankan: {failure}. Periksa berkas aturan itu."
             )
     return result
+
+
+def failing_rows(item: Any, index_column: str) -> list[int]:
+    """The ``index_column`` values of the rows one expectation result found failing.
+
+    With ``exclude_unexpected_values`` GX returns them as one record of lists
+    (``[{"_idx": [3, 7]}]``), or no record when nothing failed."""
+    records = (item.result or {}).get("unexpected_index_list") or []
+    return [int(value) for record in records for value in record[index_column]]
 
 
 def _failure(item: Any) -> str | None:

@@ -7,21 +7,58 @@ failing cell, located in the unit's own file.
 
 How it is split:
 
-* pandas derives the helper columns the rules need (``_tw_tutup`` closed quarter,
-  ``_tertinggal`` behind target, ``_kode_kembar`` how often a code occurs in the unit, ...);
-  Great Expectations gives every verdict.
-* One GX validation per suite per call, whatever the number of files: ``rb_umum`` over all
-  ``umum`` rows of the month, ``rb_tematik`` over all ``tematik`` rows, ``struktur`` over one
-  row per header column of every accepted sheet (plus one per missing column).
-* :func:`_problems` is the one place where GX results become Problems.
+* pandas derives the helper columns the rules need; Great Expectations gives every verdict.
+* One GX validation per suite per call, whatever the number of files: ``rb_umum`` and
+  ``rb_tematik`` each over one frame holding every action plan of its sheet kind in the month,
+  ``struktur`` over one row per header column of every accepted sheet (plus one per missing
+  column).
+* A sheet kind's frame (:func:`suite_frame`) is the union of two levels of rows:
+
+  - **plan rows**, one per action plan, for the rules about a plan as a whole: annual target
+    (RB-E108), budget (RB-E110), conditional fields (RB-E111..E113) and duplicate codes
+    (RB-E114), with the plan helpers ``_ada_realisasi``, ``_tertinggal`` and ``_kode_kembar``;
+  - **cell rows**, one per (action plan, field) for every field a per-field rule concerns
+    (always-required fields and number fields: :func:`cell_fields`), with the columns
+    :data:`CELL_COLUMNS`: ``field``; ``isi`` the value; ``angka`` the number; ``mentah`` text
+    that is not a number; ``seri`` (``target`` / ``realisasi``); ``satuan`` the plan's Satuan
+    (on targets and realisations only: budgets are in Rupiah); ``sebelumnya`` the latest filled
+    earlier quarter of the same series; ``lalu`` last month's target; ``target`` and ``batas``
+    the same quarter's target and the warning threshold over it; and the flags that select a
+    family's cells: ``wajib`` (must hold a value: an always-required field whose column exists
+    and holds no unreadable text, which is RB-E103's case), ``tutup`` (the same for the
+    realisation of a closed quarter) and ``berjalan`` (a quarter already running).
+
+  Each family (RB-E101..E107, E109, W101, W102) is then ONE expectation whose row condition
+  selects its cells, instead of one expectation per field: 17 expectations per sheet kind
+  instead of 65 (RB-E102 keeps one per reference list, on the choice cells). GX's cost per
+  expectation is fixed (tens of milliseconds whatever the rows, half of it spent re-serialising
+  row conditions), so this is most of the saving on a regency month. Row conditions are single
+  comparisons on flags where they can be: every part costs again in each of the metrics GX
+  computes per expectation, each of which also runs ``DataFrame.query`` (a filtered copy).
+* A column belongs to one level and is empty on the other level's rows (NaN, False or a
+  missing category), which every rule skips: value rules ignore missing values, pair rules use
+  ``ignore_row_if: either_value_is_missing``, and each not-null rule's row condition requires
+  a flag or value of its own level. So no level column is needed in any condition. (Keeping
+  RB-E108 and RB-E110..E114 on cell rows instead would shrink the frame by the plan-level
+  columns, at most about 30% of GX's time at 200,000 rows, for three more cell rows per plan.)
+* The frame given to GX holds only ``_idx`` (its row number, the one column GX hands back for a
+  failing row: GX's cost per failing row grows with the columns it returns), ``_rencana`` (the
+  row's action plan in the staged rows), ``field`` and the columns the suite names
+  (:func:`suite_columns`). GX's cost per row grows with the frame's width: it fingerprints the
+  whole frame and copies it for every row condition; both cost most on Python objects, so text
+  (and the mixed values of ``isi``) is categorical.
+* :func:`_problems` is the one place where GX results become Problems: through ``_idx`` it finds
+  the cell's field and action plan, then the unit, file, sheet, row, column letter and value in
+  the staged rows.
 
 The suites are hand-maintained JSON (the source of truth for codes, messages and hints;
 ``tests/test_suites.py`` cross-checks them against :mod:`pipeline.schema`). Each expectation's
-``meta`` names the field whose cell is reported; ``pesan``/``saran`` may hold placeholders:
-``{judul}`` the field's printed header, ``{nilai}`` the value as the unit wrote it, ``{bantuan}``
-the field's help text, and ``{<column>}`` any column of the validated frame (``{anggaran}``).
-The Sasaran/Tema/Satuan lists are deployment data (``inputs/referensi.csv``), passed to GX as
-``{"$PARAMETER": "<list name>"}`` values.
+``meta.field`` names the field whose cell is reported, or is ``{field}`` for a per-field family:
+the cell's own field. ``pesan``/``saran`` may hold placeholders: ``{judul}`` the field's printed
+header, ``{nilai}`` the value as the unit wrote it, ``{bantuan}`` the field's help text, and
+``{<column>}`` any column of the validated row or of its action plan (``{angka}``,
+``{anggaran}``). The Sasaran/Tema/Satuan lists are deployment data (``inputs/referensi.csv``),
+passed to GX as ``{"$PARAMETER": "<list name>"}`` values.
 """
 
 from __future__ import annotations
@@ -29,7 +66,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,18 +76,51 @@ import pandas as pd
 
 from pipeline import model, schema
 from pipeline.errors import RunError
-from pipeline.gx import RUNS, build_suite, run_suite
+from pipeline.gx import RUNS, build_suite, failing_rows, run_suite
 from pipeline.problems import EXPECTATIONS_DIR, Problem, display_value, sort_problems
 from pipeline.registry import Period, Registry
 
-__all__ = ["RUNS", "validate", "load_suite", "SUITE_FILES"]
+__all__ = [
+    "RUNS",
+    "SUITE_FILES",
+    "cell_fields",
+    "load_suite",
+    "suite_columns",
+    "suite_frame",
+    "validate",
+]
 
 ROW_SUITES = {kind: f"rb_{kind}.json" for kind in schema.KINDS}
 STRUCTURE_SUITE = "struktur.json"
 SUITE_FILES = (*ROW_SUITES.values(), STRUCTURE_SUITE)  # the order validate() runs them in
-# Provenance GX returns with every failing row; ``_idx`` points back into the validated frame.
-PROVENANCE = ["_unit", "_file", "_sheet", "_row", "_idx"]
 META_KEYS = ("code", "severity", "field", "pesan", "saran")
+
+# The row number GX hands back for a failing row; everything else is read through it.
+INDEX = "_idx"
+# The action plan a row of a sheet kind's frame belongs to (position in the staged rows).
+PLAN = "_rencana"
+# ``meta.field`` of a per-field family: the reported field is the cell row's own ``field``.
+CELL_FIELD = "{field}"
+CELL_COLUMNS = (
+    "field",
+    "isi",
+    "angka",
+    "mentah",
+    "seri",
+    "satuan",
+    "sebelumnya",
+    "lalu",
+    "target",
+    "batas",
+    "wajib",
+    "tutup",
+    "berjalan",
+)
+# The cumulative series a quarterly field belongs to (the ``seri`` of its cell rows).
+SERIES = {
+    **dict.fromkeys(schema.TARGET_FIELDS, "target"),
+    **dict.fromkeys(schema.REALISASI_FIELDS, "realisasi"),
+}
 
 # When the period is unknown (``check`` on a file without one) no quarter counts as closed and
 # every quarter counts as running: closed-quarter rules are skipped, the others still apply.
@@ -87,39 +157,54 @@ def validate(
     """
     staged = normalise_choices(conform(rows), registry)
     closed, running = _quarters(staged, submissions, period)
-    frame = _rule_frame(
+    plans = _rule_frame(
         staged,
         closed=closed,
         running=running,
-        previous=conform(previous) if previous is not None else None,
+        previous=previous,
         threshold=float(registry.settings.ambang_realisasi_persen),
     )
-    structure = _structure_frame(submissions)
     parameters = {name: list(values) for name, values in registry.references.items()}
 
     start = time.perf_counter()
     # Every suite is checked before any runs: a broken file stops the run at once.
-    suites = [load_suite(Path(expectations_dir) / name) for name in SUITE_FILES]
-    frames = [*(_of_kind(frame, kind) for kind in schema.KINDS), structure]
+    suites = {name: load_suite(Path(expectations_dir) / name) for name in SUITE_FILES}
+    gx_seconds = time.perf_counter() - start
     problems: list[Problem] = []
-    for suite, data in zip(suites, frames, strict=True):
-        result = run_suite(
-            suite.gx_suite,
-            data,
-            index_columns=PROVENANCE,
-            parameters=parameters,
-            source=suite.path.name,
-        )
-        problems += _problems(result, data)
+    for suite in suites.values():
+        found, seconds = _check(suite, plans, submissions, parameters)
+        problems += found
+        gx_seconds += seconds
     known = _cells_reported_by_ingest(submissions)
     problems = [p for p in problems if (p.file, p.sheet, p.row, p.column) not in known]
     return model.ValidationResult(
         rows=staged,
         problems=sort_problems(problems),
         gx_runs=len(suites),
-        gx_seconds=time.perf_counter() - start,
-        suite_versions={suite.name: suite.versi for suite in suites},
+        gx_seconds=gx_seconds,
+        suite_versions={suite.name: suite.versi for suite in suites.values()},
     )
+
+
+def _check(
+    suite: Suite,
+    plans: pd.DataFrame,
+    submissions: list[model.Submission],
+    parameters: dict[str, Any],
+) -> tuple[list[Problem], float]:
+    """One suite's GX run over its frame, as Problems, and the seconds GX took. The frame is
+    built here and dropped on return, so that one frame at a time is in memory."""
+    kinds = {name: kind for kind, name in ROW_SUITES.items()}
+    if suite.path.name in kinds:
+        frame = suite_frame(plans, kinds[suite.path.name], suite_columns(suite.raw))
+    else:
+        frame = _structure_frame(submissions)
+    start = time.perf_counter()
+    result = run_suite(
+        suite.gx_suite, frame, index_column=INDEX, parameters=parameters, source=suite.path.name
+    )
+    seconds = time.perf_counter() - start
+    return _problems(result, frame, plans), seconds
 
 
 def _cells_reported_by_ingest(submissions: list[model.Submission]) -> set[tuple]:
@@ -189,6 +274,30 @@ def load_suite(path: Path) -> Suite:
     )
 
 
+def suite_columns(raw: dict[str, Any]) -> list[str]:
+    """Every column a suite's expectations name (their ``column``/``column_A``/``column_B``/
+    ``column_list`` and the columns of their row conditions), in first-use order."""
+    names: dict[str, None] = {}
+
+    def condition(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        if "column" in node and isinstance(node["column"], dict):
+            names.setdefault(node["column"]["name"])
+        for part in node.get("conditions") or ():
+            condition(part)
+
+    for item in raw.get("expectations") or ():
+        kwargs = item.get("kwargs") or {}
+        for key in ("column", "column_A", "column_B"):
+            if isinstance(kwargs.get(key), str):
+                names.setdefault(kwargs[key])
+        for name in kwargs.get("column_list") or ():
+            names.setdefault(name)
+        condition(kwargs.get("row_condition"))
+    return list(names)
+
+
 # --------------------------------------------------------------------------------------------
 # Staged rows: conformed copy and choice normalisation
 # --------------------------------------------------------------------------------------------
@@ -200,11 +309,12 @@ def conform(rows: pd.DataFrame | None) -> pd.DataFrame:
 
     A number field holding something that is not a number (a contract breach upstream) keeps
     that text in ``_raw_<field>`` so it is reported (RB-E103) rather than silently lost."""
-    out = (rows if rows is not None else pd.DataFrame()).reset_index(drop=True).copy()
-    n = len(out)
+    given = (rows if rows is not None else pd.DataFrame()).reset_index(drop=True)
+    n = len(given)
+    out: dict[str, pd.Series] = {}
 
     def column(name: str) -> pd.Series:
-        return out[name] if name in out else pd.Series([None] * n, dtype=object)
+        return given[name] if name in given else pd.Series([None] * n, dtype=object)
 
     for name in ("_unit", "_file", "_sheet", "_kind"):
         out[name] = _text(column(name))
@@ -212,28 +322,34 @@ def conform(rows: pd.DataFrame | None) -> pd.DataFrame:
     for f in schema.FIELDS:
         out[f"_col_{f.name}"] = _text(column(f"_col_{f.name}"))
         if f.is_number:
-            given = column(f.name)
-            number = pd.to_numeric(given, errors="coerce").astype(float)
+            value = column(f.name)
+            number = pd.to_numeric(value, errors="coerce").astype(float)
             raw = _text(column(f"_raw_{f.name}"))
-            unreadable = given.notna() & number.isna() & raw.isna()
-            out[f"_raw_{f.name}"] = raw.where(~unreadable, _text(given))
+            unreadable = value.notna() & number.isna() & raw.isna()
+            if unreadable.any():
+                raw = raw.where(~unreadable, _text(value.where(unreadable)))
+            out[f"_raw_{f.name}"] = raw
             out[f.name] = number
         else:
             out[f.name] = _text(column(f.name))
-    return out
+    # The unit's columns keep their order (contract columns replaced), missing ones follow.
+    order = [*given.columns, *(name for name in out if name not in given)]
+    return pd.DataFrame({name: out[name] if name in out else given[name] for name in order})
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Stripped text, None for missing or blank cells (object dtype, so GX sees None)."""
+    """Stripped text, None for missing or blank cells (object dtype, so GX sees None).
 
-    def one(value: object) -> str | None:
-        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-            return None
-        text = display_value(value) if isinstance(value, float) else str(value)
-        text = (text or "").strip()
-        return text or None
+    Each distinct value is cleaned once: provenance and column letters repeat on every row."""
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+    # Code -1 (a missing value) picks the None appended last.
+    cleaned = np.array([*map(_one_text, uniques), None], dtype=object)
+    return pd.Series(cleaned[codes], index=series.index, dtype=object)
 
-    return pd.Series([one(v) for v in series], index=series.index, dtype=object)
+
+def _one_text(value: object) -> str | None:
+    text = display_value(value) if isinstance(value, float) else str(value)
+    return (text or "").strip() or None
 
 
 def choice_key(value: object) -> str:
@@ -249,16 +365,21 @@ def normalise_choices(rows: pd.DataFrame, registry: Registry) -> pd.DataFrame:
         if f.choices is None:
             continue
         spelling = {choice_key(v): v for v in registry.reference(f.choices)}
-        out[f.name] = pd.Series(
-            [spelling.get(choice_key(v), v) if v is not None else None for v in out[f.name]],
-            index=out.index,
-            dtype=object,
+        out[f.name] = _per_distinct(
+            out[f.name], lambda v, known=spelling: known.get(choice_key(v), v)
         )
     return out
 
 
+def _per_distinct(series: pd.Series, change: Callable[[Any], Any]) -> pd.Series:
+    """``change`` applied to each distinct non-missing value once; missing values become None."""
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+    changed = np.array([*map(change, uniques), None], dtype=object)
+    return pd.Series(changed[codes], index=series.index, dtype=object)
+
+
 # --------------------------------------------------------------------------------------------
-# Helper columns (pandas) for the row suites
+# Plan-level helper columns (pandas)
 # --------------------------------------------------------------------------------------------
 
 
@@ -284,17 +405,7 @@ def _quarters(
 
 def _code_key(series: pd.Series) -> pd.Series:
     """Kode RA compared without case and spaces (``u-01`` and ``U-01 `` are the same code)."""
-    return pd.Series(
-        ["".join(v.split()).casefold() if v is not None else None for v in series],
-        index=series.index,
-        dtype=object,
-    )
-
-
-def _last_before(frame: pd.DataFrame, fields: tuple[str, ...], q: int) -> pd.Series:
-    """Per row, the last filled value among ``fields`` of quarters before ``q`` (NaN if none):
-    cumulative values are compared with the latest earlier one, skipping empty quarters."""
-    return frame[list(fields[: q - 1])].ffill(axis=1).iloc[:, -1]
+    return _per_distinct(series, lambda v: "".join(str(v).split()).casefold())
 
 
 def _rule_frame(
@@ -305,44 +416,30 @@ def _rule_frame(
     previous: pd.DataFrame | None,
     threshold: float,
 ) -> pd.DataFrame:
-    """The staged rows plus the helper columns the row suites refer to (both kinds together,
-    so that RB-E114 counts a code across RB Umum and RB Tematik)."""
-    frame = staged.copy()
-    n = len(frame)
-    frame["_tw_tutup"] = closed
-    frame["_tw_berjalan"] = running
-    realisasi = frame[list(schema.REALISASI_FIELDS)]
-    frame["_ada_realisasi"] = (realisasi > 0).any(axis=1).to_numpy(dtype=bool)
+    """The staged rows plus the plan-level helper columns (both kinds together, so that
+    RB-E114 counts a code across RB Umum and RB Tematik): closed and running quarter, whether
+    any realisation is above 0, whether the closed quarter is behind target, how often the code
+    occurs, the realisation threshold and last month's targets. Cell rows are built from it."""
+    n = len(staged)
+    realisasi = staged[list(schema.REALISASI_FIELDS)]
     behind = np.zeros(n, dtype=bool)
     for q in schema.QUARTERS:
-        behind |= (closed == q) & (frame[f"realisasi_tw{q}"] < frame[f"target_tw{q}"]).to_numpy(
-            dtype=bool
-        )
-    frame["_tertinggal"] = behind
-    for q in schema.QUARTERS[1:]:
-        frame[f"_target_sebelum_tw{q}"] = _last_before(frame, schema.TARGET_FIELDS, q)
-        frame[f"_realisasi_sebelum_tw{q}"] = _last_before(frame, schema.REALISASI_FIELDS, q)
-    frame["_ambang_persen"] = threshold
-    for q in schema.QUARTERS:
-        frame[f"_batas_realisasi_tw{q}"] = (
-            frame[f"target_tw{q}"] * threshold / 100 * (1 + THRESHOLD_TOLERANCE)
-        )
-    key = _code_key(frame["kode"])
+        below = (staged[f"realisasi_tw{q}"] < staged[f"target_tw{q}"]).to_numpy(dtype=bool)
+        behind |= (closed == q) & below
+    key = _code_key(staged["kode"])
     # One accepted file per unit in a run; in ``check`` files of an unknown unit ("?") must not
     # be compared with each other, hence the file in the key.
-    frame["_kode_kembar"] = (
-        frame.assign(_k=key).groupby(["_unit", "_file", "_k"])["_k"].transform("size")
-    ).astype(float)
-    last = _previous_targets(frame.assign(_k=key), previous)
-    for q in schema.QUARTERS:
-        frame[f"_target_lalu_tw{q}"] = last[f"target_tw{q}"].to_numpy(dtype=float)
-    return frame
-
-
-def _of_kind(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """The rows of one sheet kind, with ``_idx`` = their position (GX hands it back)."""
-    rows = frame[frame["_kind"] == kind].reset_index(drop=True)
-    return rows.assign(_idx=np.arange(len(rows)))
+    repeats = staged.assign(_k=key).groupby(["_unit", "_file", "_k"])["_k"].transform("size")
+    last = _previous_targets(staged.assign(_k=key), previous)
+    return staged.assign(
+        _tw_tutup=closed,
+        _tw_berjalan=running,
+        _ada_realisasi=(realisasi > 0).any(axis=1).to_numpy(dtype=bool),
+        _tertinggal=behind,
+        _kode_kembar=repeats.astype(float),
+        _ambang_persen=threshold,
+        **{f"_target_lalu_tw{q}": last[f"target_tw{q}"].to_numpy(float) for q in schema.QUARTERS},
+    )
 
 
 def _previous_targets(frame: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
@@ -352,12 +449,172 @@ def _previous_targets(frame: pd.DataFrame, previous: pd.DataFrame | None) -> pd.
     keys = ["_unit", "_kind", "_k"]
     if previous is None or previous.empty:
         return pd.DataFrame(np.nan, index=frame.index, columns=targets)
-    before = (
-        previous.assign(_k=_code_key(previous["kode"]))
-        .dropna(subset=["_k"])
-        .drop_duplicates(subset=keys)[keys + targets]
+    previous = previous.reset_index(drop=True)
+
+    def column(name: str) -> pd.Series:
+        return previous[name] if name in previous else pd.Series([None] * len(previous))
+
+    before = pd.DataFrame(
+        {
+            "_unit": _text(column("_unit")),
+            "_kind": _text(column("_kind")),
+            "_k": _code_key(_text(column("kode"))),
+            **{t: pd.to_numeric(column(t), errors="coerce").astype(float) for t in targets},
+        }
     )
+    before = before.dropna(subset=["_k"]).drop_duplicates(subset=keys)
     return frame[keys].merge(before, on=keys, how="left")[targets].set_axis(frame.index)
+
+
+# --------------------------------------------------------------------------------------------
+# A sheet kind's frame for GX: plan rows and cell rows
+# --------------------------------------------------------------------------------------------
+
+
+def cell_fields(kind: str) -> tuple[schema.Field, ...]:
+    """The fields of a sheet kind that get one cell row per action plan: those a per-field
+    rule concerns (always-required fields and number fields)."""
+    return tuple(f for f in schema.SHEETS[kind].fields if f.requirement == "always" or f.is_number)
+
+
+def suite_frame(plans: pd.DataFrame, kind: str, columns: Iterable[str]) -> pd.DataFrame:
+    """The frame a sheet kind's suite validates: first one row per action plan of ``kind`` in
+    ``plans`` (:func:`_rule_frame`), then one row per (action plan, cell field) in field order.
+
+    Columns: ``_idx`` (row number), ``_rencana`` (the action plan's position in ``plans``),
+    ``field`` (None on plan rows), then each of ``columns`` that a level carries: a cell column
+    (:data:`CELL_COLUMNS`) only on cell rows, any other column of ``plans`` only on plan rows;
+    empty on the other level's rows (NaN, False or a missing category). Text (and the mixed
+    values of ``isi``) is categorical: Python objects are what makes GX's fingerprint of the
+    frame and its filtered copies expensive. A column neither level carries is left out, so GX
+    reports the rule that names it as unable to run."""
+    positions = np.flatnonzero((plans["_kind"] == kind).to_numpy(dtype=bool))
+    fields = cell_fields(kind)
+    size = len(positions) * (len(fields) + 1)
+    cells = _cell_columns(plans, positions, fields)
+    # int32: a month's frame stays far below 2**31 rows, and these two span every row.
+    out: dict[str, Any] = {
+        INDEX: np.arange(size, dtype=np.int32),
+        PLAN: np.tile(positions, len(fields) + 1).astype(np.int32),
+    }
+    for name in ["field", *columns]:
+        if name in out:
+            continue
+        if name in cells:
+            out[name] = cells[name]()
+        elif name in plans:
+            out[name] = _plan_column(plans[name].to_numpy()[positions], size)
+    # Not consolidated into 2-D blocks: that would copy the whole frame once more.
+    return pd.DataFrame(out, copy=False)
+
+
+def _plan_column(values: np.ndarray, size: int) -> Any:
+    """A plan-level column over a whole frame of ``size`` rows: ``values`` on the plan rows,
+    then empty (False, NaN, or a missing category: text becomes categorical)."""
+    if values.dtype == object:
+        every = np.full(size, None, dtype=object)
+    else:
+        every = np.zeros(size, dtype=bool) if values.dtype.kind == "b" else np.full(size, np.nan)
+    every[: len(values)] = values
+    return _categorical(every) if every.dtype == object else every
+
+
+def _categorical(values: np.ndarray) -> pd.Categorical:
+    """Object values as a categorical, categories in order of appearance (text and numbers
+    together cannot be sorted); missing values stay missing."""
+    codes, categories = pd.factorize(values)
+    return pd.Categorical.from_codes(codes, pd.Index(categories, dtype=object))
+
+
+def _cell_columns(
+    plans: pd.DataFrame, positions: np.ndarray, fields: tuple[schema.Field, ...]
+) -> dict[str, Callable[[], Any]]:
+    """How to build each of the :data:`CELL_COLUMNS` over a sheet kind's whole frame: empty on
+    its plan rows, then one block of rows per field (see the module docstring for what each
+    column means). Built only when a suite names the column, straight into its final array."""
+    n = len(positions)
+    cache: dict[str, np.ndarray] = {}
+
+    def plan(name: str) -> np.ndarray:
+        if name not in cache:
+            cache[name] = plans[name].to_numpy()[positions]
+        return cache[name]
+
+    def each(empty: Any, dtype: Any, value: Callable[[schema.Field], Any]) -> np.ndarray:
+        """``empty`` on the plan rows, ``value(f)`` (an array or one value) on f's block."""
+        every = np.full(n * (len(fields) + 1), empty, dtype=dtype)
+        for block, f in enumerate(fields, start=1):
+            every[block * n : (block + 1) * n] = value(f)
+        return every
+
+    def numbers(value: Callable[[schema.Field], Any]) -> Callable[[], np.ndarray]:
+        return lambda: each(np.nan, float, value)
+
+    def flags(value: Callable[[schema.Field], Any]) -> Callable[[], np.ndarray]:
+        return lambda: each(False, bool, value)
+
+    def values(value: Callable[[schema.Field], Any]) -> Callable[[], Any]:
+        # Categorical, like plan-level text: cheaper for GX to copy and fingerprint than objects.
+        return lambda: _categorical(each(None, object, value))
+
+    def categories(names: list[str], code: Callable[[schema.Field], Any]) -> Callable[[], Any]:
+        return lambda: pd.Categorical.from_codes(
+            each(-1, np.int32, code), pd.Index(names, dtype=object)
+        )
+
+    def earlier(f: schema.Field) -> Any:
+        """Latest filled value of the same series in the quarters before ``f``'s."""
+        last: Any = np.nan
+        for q in range(1, f.quarter or 1):
+            value = plan(f"{SERIES[f.name]}_tw{q}").astype(float)
+            last = np.where(np.isnan(value), last, value)
+        return last
+
+    def target(f: schema.Field) -> Any:
+        realised = SERIES.get(f.name) == "realisasi"
+        return plan(f"target_tw{f.quarter}").astype(float) if realised else np.nan
+
+    def threshold() -> np.ndarray:
+        return plan("_ambang_persen").astype(float) / 100 * (1 + THRESHOLD_TOLERANCE)
+
+    def fillable(f: schema.Field) -> np.ndarray:
+        """The cell's column exists and holds no unreadable text (that is RB-E103's case)."""
+        present = pd.notna(plan(f"_col_{f.name}"))
+        return present & pd.isna(plan(f"_raw_{f.name}")) if f.is_number else present
+
+    def units() -> Any:
+        # Satuan measures targets and realisations; budgets are in Rupiah.
+        codes, names = pd.factorize(plan("satuan"))
+        return categories(list(names), lambda f: codes if f.name in SERIES else -1)()
+
+    series = sorted(set(SERIES.values()))
+    return {
+        "field": categories([f.name for f in fields], lambda f: fields.index(f)),
+        "isi": values(lambda f: plan(f.name)),
+        "angka": numbers(lambda f: plan(f.name) if f.is_number else np.nan),
+        "mentah": values(lambda f: plan(f"_raw_{f.name}") if f.is_number else None),
+        "seri": categories(
+            series, lambda f: series.index(SERIES[f.name]) if f.name in SERIES else -1
+        ),
+        "satuan": units,
+        "sebelumnya": numbers(earlier),
+        "lalu": numbers(
+            lambda f: (
+                plan(f"_target_lalu_tw{f.quarter}") if SERIES.get(f.name) == "target" else np.nan
+            )
+        ),
+        "target": numbers(target),
+        "batas": numbers(lambda f: target(f) * threshold()),
+        "wajib": flags(lambda f: fillable(f) if f.requirement == "always" else False),
+        "tutup": flags(
+            lambda f: (
+                fillable(f) & (plan("_tw_tutup") >= f.quarter)
+                if f.requirement == "closed_quarter"
+                else False
+            )
+        ),
+        "berjalan": flags(lambda f: plan("_tw_berjalan") >= f.quarter if f.quarter else False),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,10 +640,10 @@ def _structure_frame(submissions: list[model.Submission]) -> pd.DataFrame:
 
     ``judul`` is the header text (the template's for a known field, as written for an unknown
     column, None for a missing one: messages then name the template's header through
-    ``{judul}``), ``_col_judul`` its column letter (None when missing), ``_field`` the canonical field (None
-    for an unknown column), ``_wajib`` whether the template requires the column (optional
-    fields such as Anggaran may be left out). Located at the sheet's first header row, where a
-    single-row or vertically merged header cell holds its text."""
+    ``{judul}``), ``_col_judul`` its column letter (None when missing), ``_field`` the canonical
+    field (None for an unknown column), ``_wajib`` whether the template requires the column
+    (optional fields such as Anggaran may be left out). Located at the sheet's first header
+    row, where a single-row or vertically merged header cell holds its text."""
     records = []
     for sub in submissions:
         if not sub.accepted:
@@ -431,38 +688,47 @@ def _known(name: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def _problems(result: Any, frame: pd.DataFrame) -> list[Problem]:
+def _problems(result: Any, frame: pd.DataFrame, plans: pd.DataFrame) -> list[Problem]:
     """Every failing row of every expectation in ``result`` as a located Problem.
 
-    The expectation's ``meta.field`` is the field whose cell is reported: its column letter is
-    ``_col_<field>`` and its value ``_raw_<field>`` (the text as typed) or else ``<field>``,
-    both read from ``frame`` at the row GX returned as ``_idx``. Unit, file, sheet and Excel row
-    come from GX's provenance columns. In the structure frame the reported field is the row's
-    own ``_field``. Problems without a column (a missing column) carry no row either."""
-    cache: dict[str, list | None] = {}
+    GX returns each failing row as its ``_idx`` in ``frame``. A value is looked up in that row
+    and, when the row has none, in its action plan's row of ``plans`` (``_rencana``; the
+    structure frame has no action plan). Only failing rows are read. The reported field is ``meta.field``, or the row's own
+    ``field`` for a per-field family; its column letter is ``_col_<field>`` and its value
+    ``_raw_<field>`` (the text as typed) or else ``<field>``. Unit, file, sheet and Excel row
+    are looked up the same way. In the structure frame the reported field is the row's own
+    ``_field``. Problems without a column (a missing column) carry no row either."""
+    failing = {id(item): failing_rows(item, INDEX) for item in result.results}
+    # Only the failing rows (and their action plans) are read, however large the frame.
+    wanted = sorted({i for found in failing.values() for i in found})
+    here = frame.iloc[wanted]
+    there = plans.iloc[here[PLAN].to_numpy()] if PLAN in here else None
+    at = {i: k for k, i in enumerate(wanted)}
+    cache: dict[tuple[bool, str], list | None] = {}
 
-    def cell(name: str, i: int) -> object:
-        if name not in cache:
-            cache[name] = frame[name].tolist() if name in frame else None
-        values = cache[name]
-        if values is None:
-            return None
-        value = values[i]
-        return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+    def values(own: bool, name: str) -> list | None:
+        if (own, name) not in cache:
+            table = here if own else there
+            cache[own, name] = table[name].tolist() if table is not None and name in table else None
+        return cache[own, name]
+
+    def look(name: str, i: int) -> object:
+        found = _present(values(True, name), at[i])
+        return found if found is not None else _present(values(False, name), at[i])
 
     problems = []
     for item in result.results:
         meta = item.expectation_config.meta
-        field = meta["field"]
-        for record in item.result.get("unexpected_index_list") or []:
-            i = int(record["_idx"])
-            column = cell(f"_col_{field}", i)
-            raw = cell(f"_raw_{field}", i)
-            value = raw if raw is not None else cell(field, i)
-            reported = cell("_field", i) if "_field" in frame else field
+        for i in failing[id(item)]:
+            field = look("field", i) if meta["field"] == CELL_FIELD else meta["field"]
+            column = look(f"_col_{field}", i)
+            raw = look(f"_raw_{field}", i)
+            value = raw if raw is not None else look(field, i)
+            reported = look("_field", i) if "_field" in frame else field
+            row = look("_row", i)
 
             def fill(text: str, *, i=i, value=value, reported=reported) -> str:
-                return _fill(text, lambda name: cell(name, i), field=reported, value=value)
+                return _fill(text, lambda name: look(name, i), field=reported, value=value)
 
             problems.append(
                 Problem(
@@ -470,16 +736,24 @@ def _problems(result: Any, frame: pd.DataFrame) -> list[Problem]:
                     severity=meta["severity"],
                     message=fill(meta["pesan"]),
                     hint=fill(meta["saran"]),
-                    unit=record["_unit"],
-                    file=record["_file"],
-                    sheet=record["_sheet"],
-                    row=int(record["_row"]) if column and record["_row"] is not None else None,
+                    unit=look("_unit", i),
+                    file=look("_file", i),
+                    sheet=look("_sheet", i),
+                    row=int(row) if column and row is not None else None,
                     column=column,
                     field=reported,
                     value=display_value(value),
                 )
             )
     return problems
+
+
+def _present(values: list | None, i: int) -> object:
+    """``values[i]``, or None when there is no such column or the value is missing."""
+    if values is None:
+        return None
+    value = values[i]
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
 
 def _fill(text: str, lookup: Callable[[str], object], *, field: str | None, value: object) -> str:

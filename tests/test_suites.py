@@ -4,6 +4,12 @@ The suites are hand-maintained JSON (the source of truth for codes, messages and
 tests are what keeps them honest when a field is added to :mod:`pipeline.schema` or a rule is
 edited: every required field has its required check, every number field its number checks, every
 code its catalogue entry, and the two sheet kinds say the same thing about the fields they share.
+
+A per-field family (one expectation over the cell rows of every field it concerns, see
+:mod:`pipeline.validate`) is read here as the per-field rules it stands for: :func:`expectations`
+expands it over the cell fields of the sheet kind, naming each cell column by what it holds for
+that field (``isi`` of a Target TW II cell is ``target_tw2``, its ``mentah`` is
+``_raw_target_tw2``, its ``wajib`` flag means "the column exists and holds no unreadable text").
 """
 
 from __future__ import annotations
@@ -16,13 +22,17 @@ import pytest
 from pipeline import schema
 from pipeline.problems import EXPECTATIONS_DIR, load_catalogue
 from pipeline.validate import (
+    CELL_COLUMNS,
     ROW_SUITES,
     STRUCTURE_SUITE,
     SUITE_FILES,
     _rule_frame,
     _structure_frame,
+    cell_fields,
     conform,
     load_suite,
+    suite_columns,
+    suite_frame,
 )
 
 CONTRACT_CODES = {
@@ -40,8 +50,107 @@ def raw(name: str) -> dict:
     return json.loads((EXPECTATIONS_DIR / name).read_text(encoding="utf-8"))
 
 
-def expectations(name: str, code: str | None = None) -> list[dict]:
+def raw_expectations(name: str, code: str | None = None) -> list[dict]:
     return [e for e in raw(name)["expectations"] if code is None or e["meta"]["code"] == code]
+
+
+def expectations(name: str, code: str | None = None) -> list[dict]:
+    """The suite's rules as per-field rules: each family expanded over the kind's cell fields
+    (in schema order), dropped for a field whose cells can never meet it."""
+    kind = {file: kind for kind, file in ROW_SUITES.items()}.get(name)
+    out = []
+    for e in raw_expectations(name, code):
+        if kind is None or not named_columns(e) & set(CELL_COLUMNS):
+            out.append(e)
+            continue
+        out += [one for f in cell_fields(kind) if (one := for_field(e, f)) is not None]
+    return out
+
+
+def named_columns(e: dict) -> set[str]:
+    kwargs = e["kwargs"]
+    named = {kwargs.get(k) for k in ("column", "column_A", "column_B")} - {None}
+    return named | set(condition_columns(kwargs.get("row_condition")))
+
+
+def _series(f: schema.Field) -> str | None:
+    if f.name in schema.TARGET_FIELDS:
+        return "target"
+    return "realisasi" if f.name in schema.REALISASI_FIELDS else None
+
+
+def cell_source(column: str, f: schema.Field) -> str | None:
+    """What a value column of ``f``'s cell rows holds, named as a per-field rule would name it;
+    None when it is always empty on those rows."""
+    q, series = f.quarter, _series(f)
+    return {
+        "isi": f.name,
+        "angka": f.name if f.is_number else None,
+        "mentah": f"_raw_{f.name}" if f.is_number else None,
+        "satuan": "satuan" if series else None,
+        "sebelumnya": f"_{series}_sebelum_tw{q}" if series and q > 1 else None,
+        "lalu": f"_target_lalu_tw{q}" if series == "target" else None,
+        "target": f"target_tw{q}" if series == "realisasi" else None,
+        "batas": f"_batas_realisasi_tw{q}" if series == "realisasi" else None,
+    }[column]
+
+
+def cell_test(column: str, test: object, f: schema.Field) -> dict[str, object] | None:
+    """One test of a row condition on ``f``'s cell rows, as per-field tests ({} when always
+    true there, None when never)."""
+    fillable = {f"_col_{f.name}": "not null", **({f"_raw_{f.name}": "null"} if f.is_number else {})}
+    if column == "wajib":
+        return fillable if test == ("==", True) and f.requirement == "always" else None
+    if column == "tutup":
+        if test != ("==", True) or f.requirement != "closed_quarter":
+            return None
+        return {"_tw_tutup": (">=", f.quarter), **fillable}
+    if column == "berjalan":
+        return {"_tw_berjalan": (">=", f.quarter)} if test == ("==", True) and f.quarter else None
+    if column == "seri":
+        return {} if test == ("==", _series(f)) or (test == "not null" and _series(f)) else None
+    if column == "field":
+        return {} if test == ("==", f.name) else None
+    source = cell_source(column, f)
+    return None if source is None else {source: test}
+
+
+def for_field(e: dict, f: schema.Field) -> dict | None:
+    """A family expectation as the rule it is on ``f``'s cells, or None when it never applies."""
+    kwargs = dict(e["kwargs"])
+    for key in ("column", "column_A", "column_B"):
+        if kwargs.get(key) in CELL_COLUMNS:
+            kwargs[key] = cell_source(kwargs[key], f)
+            if kwargs[key] is None:
+                return None
+    tests: dict[str, object] = {}
+    for column, test in condition_columns(kwargs.pop("row_condition", None)).items():
+        translated = cell_test(column, test, f)
+        if translated is None:
+            return None
+        tests.update(translated)
+    if tests:
+        kwargs["row_condition"] = condition_json(tests)
+    return {**e, "kwargs": kwargs, "meta": {**e["meta"], "field": f.name}}
+
+
+def condition_json(tests: dict[str, object]) -> dict:
+    """The inverse of :func:`condition_columns`."""
+    parts = []
+    for name, test in tests.items():
+        if test in ("null", "not null"):
+            parts.append({"column": {"name": name}, "is_null": test == "null", "type": "nullity"})
+        else:
+            operator, parameter = test
+            parts.append(
+                {
+                    "column": {"name": name},
+                    "operator": operator,
+                    "parameter": parameter,
+                    "type": "comparison",
+                }
+            )
+    return parts[0] if len(parts) == 1 else {"conditions": parts, "type": "and"}
 
 
 def condition_columns(condition: dict | None) -> dict[str, object]:
@@ -221,25 +330,33 @@ def _placeholders(e: dict) -> set[str]:
 def test_row_suites_refer_only_to_columns_of_the_validated_frame(kind):
     import numpy as np
 
-    frame = _rule_frame(
+    plans = _rule_frame(
         conform(None),
         closed=np.zeros(0, int),
         running=np.zeros(0, int),
         previous=None,
         threshold=150.0,
     )
+    frame = suite_frame(plans, kind, suite_columns(raw(ROW_SUITES[kind])))
     columns = set(frame.columns) | {"_idx"}
-    for e in expectations(ROW_SUITES[kind]):
-        kwargs = e["kwargs"]
-        named = {kwargs.get(k) for k in ("column", "column_A", "column_B")} - {None}
-        named |= set(condition_columns(kwargs.get("row_condition")))
+    for e in raw_expectations(ROW_SUITES[kind]):
+        named = named_columns(e)
         assert named <= columns, e["meta"]
-        assert _placeholders(e) <= columns | SPECIAL_PLACEHOLDERS, e["meta"]
+        # Placeholders are read from the failing row, else from its action plan.
+        assert _placeholders(e) <= columns | set(plans) | SPECIAL_PLACEHOLDERS, e["meta"]
+
+
+@pytest.mark.parametrize("kind", schema.KINDS)
+def test_every_rule_reads_one_level_of_rows(kind):
+    # A rule mixing cell and plan columns would read empty values on one of the two levels.
+    for e in raw_expectations(ROW_SUITES[kind]):
+        named = named_columns(e)
+        assert named <= set(CELL_COLUMNS) or not named & set(CELL_COLUMNS), e["meta"]
 
 
 def test_structure_suite_refers_only_to_columns_of_the_structure_frame():
     columns = set(_structure_frame([]).columns)
-    for e in expectations(STRUCTURE_SUITE):
+    for e in raw_expectations(STRUCTURE_SUITE):
         named = {e["kwargs"]["column"], *condition_columns(e["kwargs"].get("row_condition"))}
         assert named <= columns
         assert _placeholders(e) <= columns | SPECIAL_PLACEHOLDERS
@@ -249,6 +366,6 @@ def test_messages_never_spell_a_header_the_schema_owns():
     # Headers come from the schema through {judul}; a spelt header would drift from it.
     headers = {f.header for f in schema.FIELDS if " " in f.header}
     for name in SUITE_FILES:
-        for e in expectations(name):
+        for e in raw_expectations(name):
             text = e["meta"]["pesan"] + " " + e["meta"]["saran"]
             assert not {h for h in headers if h in text}, (name, e["meta"])

@@ -19,9 +19,10 @@ from dataclasses import replace
 from itertools import cycle
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import schema
@@ -29,7 +30,17 @@ from pipeline.errors import RunError
 from pipeline.model import SheetLayout, Submission
 from pipeline.problems import EXPECTATIONS_DIR, make_problem
 from pipeline.registry import Period, load_registry
-from pipeline.validate import RUNS, normalise_choices, validate
+from pipeline.validate import (
+    CELL_COLUMNS,
+    RUNS,
+    _rule_frame,
+    cell_fields,
+    conform,
+    normalise_choices,
+    suite_columns,
+    suite_frame,
+    validate,
+)
 
 OCTOBER = Period(2025, 10)
 REGISTRY = load_registry()
@@ -405,6 +416,91 @@ def test_clean_files_get_no_problem(october):
 
 
 # --------------------------------------------------------------------------------------------
+# Every field of every sheet: the per-field rules land on that field's own cell
+# --------------------------------------------------------------------------------------------
+
+# (field, case, plan overrides for that field, the code expected at the field's cell or None)
+FIELD_CASES = [
+    *(
+        (f.name, "empty", {f.name: None}, "RB-E101" if f.requirement == "always" else None)
+        for f in schema.FIELDS
+        if f.requirement in ("always", "optional")
+    ),
+    # October: TW I..III closed (their realisation is due), TW IV running.
+    *((f"realisasi_tw{q}", "empty", {f"realisasi_tw{q}": None}, "RB-E109") for q in (1, 2, 3)),
+    ("realisasi_tw4", "empty", {"realisasi_tw4": None}, None),
+    *((name, "text", {name: "dua puluh"}, "RB-E103") for name in schema.NUMBER_FIELDS),
+    *((name, "negative", {name: -1.0}, "RB-E104") for name in schema.NUMBER_FIELDS),
+]
+GROUPS = (schema.TARGET_FIELDS, schema.REALISASI_FIELDS, schema.BUDGET_FIELDS)
+SWEEP = [
+    (kind, field, case, plan, code)
+    for kind in schema.KINDS
+    for field, case, plan, code in FIELD_CASES
+    if kind in schema.FIELD_BY_NAME[field].kinds
+]
+
+
+@pytest.fixture(scope="module")
+def every_field():
+    """One validation of a month where each case of :data:`SWEEP` is its own action plan."""
+    plans = [
+        {"_kind": kind, "_row": FIRST_ROW + i, "kode": f"K-{i}", **EXPLAINED, **plan}
+        for i, (kind, _, _, plan, _) in enumerate(SWEEP)
+    ]
+    rows = staged(*plans)
+    subs = [submission(FILE_DINKES, "DINKES", [template_layout(k) for k in schema.KINDS])]
+    return validate(rows, subs, period=OCTOBER, registry=REGISTRY)
+
+
+@pytest.mark.parametrize(
+    "i, kind, field, code",
+    [(i, kind, field, code) for i, (kind, field, _, _, code) in enumerate(SWEEP)],
+    ids=[f"{kind}-{field}-{case}" for kind, field, case, _, _ in SWEEP],
+)
+def test_each_field_is_checked_at_its_own_cell(every_field, i, kind, field, code):
+    sheet = schema.SHEETS[kind]
+    row = FIRST_ROW + i
+    cell = f"{sheet.name}!{sheet.column_letter(field)}{row}"
+    found = problems_at(every_field, FILE_DINKES, sheet.name, row)
+    at_cell = {c for c, where in found if where == cell}
+    if code is None:
+        assert found == set()
+    else:
+        assert code in at_cell
+        assert "RB-E101" not in at_cell or code == "RB-E101"
+        # A negative or unreadable number may also break the order of the values it goes with.
+        related = next((group for group in GROUPS if field in group), (field,))
+        assert {where for _, where in found} <= {
+            f"{sheet.name}!{sheet.column_letter(f)}{row}" for f in related
+        }
+
+
+def test_the_frame_for_gx_holds_only_what_the_rules_name():
+    rows = staged(*(dict(_kind="tematik") for _ in range(3)), dict(_kind="umum"))
+    plans = _rule_frame(
+        conform(rows),
+        closed=np.full(4, 3),
+        running=np.full(4, 4),
+        previous=None,
+        threshold=150.0,
+    )
+    raw = json.loads((EXPECTATIONS_DIR / "rb_tematik.json").read_text(encoding="utf-8"))
+    frame = suite_frame(plans, "tematik", suite_columns(raw))
+    assert set(frame.columns) == {"_idx", "_rencana", "field", *suite_columns(raw)}
+    cells = cell_fields("tematik")
+    # One row per action plan, then one per (action plan, cell field).
+    assert len(frame) == 3 * (1 + len(cells))
+    assert frame["field"].isna().sum() == 3
+    assert list(frame["_rencana"][:3]) == [0, 1, 2]
+    assert list(frame["_idx"]) == list(range(len(frame)))
+    # Every cell column can be asked for; plan columns stay empty on cell rows and the reverse.
+    every = suite_frame(plans, "tematik", [*CELL_COLUMNS, "kendala"])
+    assert set(CELL_COLUMNS) <= set(every.columns)
+    assert every["kendala"][3:].isna().all() and every["isi"][:3].isna().all()
+
+
+# --------------------------------------------------------------------------------------------
 # Other months, settings and inputs
 # --------------------------------------------------------------------------------------------
 
@@ -510,6 +606,33 @@ def test_first_import_is_silent_offline_and_an_empty_month_is_fine():
     assert (done.returncode, done.stdout, done.stderr) == (0, "3 0 0\n", "")
 
 
+def test_warm_up_imports_once_for_every_thread_and_defers_what_rules_never_use():
+    script = textwrap.dedent(
+        """
+        import sys, threading
+        from pipeline import gx
+        gx.warm_up()
+        gx.warm_up()
+        engines = []
+        threads = [threading.Thread(target=lambda: engines.append(gx.engine())) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(len(engines), len({id(e) for e in engines}), gx.engine() is engines[0])
+        print("scipy.stats._stats_py" in sys.modules, "altair.vegalite" in sys.modules)
+        import scipy.stats
+        from scipy.stats import entropy
+        print(scipy.stats.norm.cdf(0.0), entropy([1, 1]) > 0)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == ["3 1 True", "False False", "0.5 True"]
+
+
 # --------------------------------------------------------------------------------------------
 # Broken suites stop the run
 # --------------------------------------------------------------------------------------------
@@ -575,6 +698,7 @@ REFERENCE_VALUES = [
 ]
 
 
+@settings(deadline=None)  # no timing assertions: the machine may be busy
 @given(
     choice=st.sampled_from(REFERENCE_VALUES),
     upper=st.lists(st.booleans(), min_size=1),
