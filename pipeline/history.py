@@ -512,19 +512,30 @@ def _json(value: object) -> str:
     return json.dumps(clean(value), ensure_ascii=False, allow_nan=False)
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    """A frame's rows as dicts of Python values, None wherever pandas has a missing value."""
-    clean = frame.astype(object).where(frame.notna(), None)
-    names = [str(c) for c in clean.columns]
-    return [dict(zip(names, values, strict=True)) for values in clean.to_numpy().tolist()]
+_RECORD_BLOCK = 4096  # rows converted at a time by _records
 
 
-def _record_json(record: dict[str, object]) -> str:
-    """One row of :func:`_records` as JSON text (the fast path of :func:`_json`: its values are
-    already plain apart from the odd timestamp)."""
-    return json.dumps(record, ensure_ascii=False, allow_nan=False, default=_plain_text)
+def _records(frame: pd.DataFrame) -> Iterator[dict[str, object]]:
+    """A frame's rows as dicts of Python values, None wherever pandas has a missing value;
+    converted a block of rows at a time, so a month's plans are never all in memory twice."""
+    names = [str(c) for c in frame.columns]
+    for start in range(0, len(frame), _RECORD_BLOCK):
+        block = frame.iloc[start : start + _RECORD_BLOCK]
+        clean = block.astype(object).where(block.notna(), None)
+        for values in clean.to_numpy().tolist():
+            yield dict(zip(names, values, strict=True))
 
 
 def _plain_text(value: object) -> object:
     plain = _plain(value)
     return str(plain) if plain is value else plain
+
+
+# One encoder for every plan row: json.dumps with options builds a new one per call.
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_plain_text)
+
+
+def _record_json(record: dict[str, object]) -> str:
+    """One row of :func:`_records` as JSON text (the fast path of :func:`_json`: its values are
+    already plain apart from the odd timestamp)."""
+    return _RECORD_ENCODER.encode(record)

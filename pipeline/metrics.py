@@ -177,26 +177,22 @@ def row_problem_flags(
     for p in problems:
         if p.row is not None:
             by_row.setdefault((p.unit, p.file, p.sheet, int(p.row)), []).append(p)
+    n = len(rows)
+    counts = {"_errors": np.zeros(n, dtype="int64"), "_warnings": np.zeros(n, dtype="int64")}
+    flags = {flag: np.zeros(n, dtype=bool) for flag in EXCLUSION_FLAGS.values()}
     keys = zip(rows["_unit"], rows["_file"], rows["_sheet"], rows["_row"], strict=True)
-    records = []
-    for unit, file, sheet, row in keys:
+    # Most rows have no problem: only those with one cost more than a dictionary look-up.
+    for i, (unit, file, sheet, row) in enumerate(keys if by_row else ()):
         found = by_row.get((unit, file, sheet, int(row)), []) if not _blank(row) else []
         errors = [p for p in found if p.is_error]
-        excluded: set[str] = set()
+        counts["_errors"][i] = len(errors)
+        counts["_warnings"][i] = len(found) - len(errors)
         for p in errors:
             rule = catalogue.get(p.code)
-            excluded.update(rule.metrics if rule is not None else EXCLUSION_FLAGS)
-        records.append(
-            {
-                "_errors": len(errors),
-                "_warnings": len(found) - len(errors),
-                **{flag: metric in excluded for metric, flag in EXCLUSION_FLAGS.items()},
-            }
-        )
-    columns = ["_errors", "_warnings", *EXCLUSION_FLAGS.values()]
-    return pd.DataFrame.from_records(records, index=rows.index, columns=columns).astype(
-        {"_errors": "int64", "_warnings": "int64", **dict.fromkeys(EXCLUSION_FLAGS.values(), bool)}
-    )
+            for metric in rule.metrics if rule is not None else EXCLUSION_FLAGS:
+                if metric in EXCLUSION_FLAGS:
+                    flags[EXCLUSION_FLAGS[metric]][i] = True
+    return pd.DataFrame({**counts, **flags}, index=rows.index)
 
 
 def annotate_plans(
@@ -234,85 +230,101 @@ def ratio(part: float, whole: float) -> float:
     return float(part) / float(whole) if whole else math.nan
 
 
-def completion_rate(plans: pd.DataFrame) -> float:
-    """completion rate = plans ``Selesai`` or ``Sesuai Target`` / plans with a status. Plans
-    excluded from status have none and are in neither count. NaN when no plan has a status."""
-    status = plans["status"]
-    return ratio(status.isin([STATUS_SELESAI, STATUS_SESUAI]).sum(), status.notna().sum())
+class PlanFigures:
+    """The per-plan inputs of every figure of :func:`summarise`, as numpy arrays computed once,
+    so that a figure over any set of plans (a unit, a sasaran/tema, the regency) is a few numpy
+    reductions over that set's positions rather than pandas work per set.
 
+    Each figure sums or averages the selected values in row order, exactly as the same pandas
+    reduction over the subset frame would (same values, same order, same numpy summation)."""
 
-def capaian_mean(plans: pd.DataFrame) -> float:
-    """Mean of ``capaian_pct`` over plans where it is defined and not excluded (in percent)."""
-    values = plans["capaian_pct"].dropna()
-    return float(values.mean()) if len(values) else math.nan
+    def __init__(self, plans: pd.DataFrame) -> None:
+        status = plans["status"]
+        self.errors = plans["_errors"].to_numpy(dtype="int64")
+        self.warnings = plans["_warnings"].to_numpy(dtype="int64")
+        self.has_status = status.notna().to_numpy(dtype=bool)
+        self.status = {s: (status == s).to_numpy(dtype=bool) for s in STATUSES}
+        self.capaian = plans["capaian_pct"].to_numpy(dtype="float64")
+        self.excluded = {m: plans[flag].to_numpy(dtype=bool) for m, flag in EXCLUSION_FLAGS.items()}
+        realised = plans[list(REALISASI_FIELDS)].astype(float).gt(0).any(axis=1).to_numpy()
+        self.evidence = realised & ~self.excluded["bukti"]
+        self.evidence_filled = self.evidence & _filled(plans["data_dukung"]).to_numpy()
+        anggaran = plans["anggaran"].to_numpy(dtype="float64")
+        self.budget = (anggaran > 0) & ~self.excluded["anggaran"]
+        self.anggaran = anggaran
+        self.realisasi_anggaran = np.nan_to_num(
+            plans["realisasi_anggaran"].to_numpy(dtype="float64"), nan=0.0
+        )
 
+    def completion_rate(self, at: np.ndarray) -> float:
+        """completion rate = plans ``Selesai`` or ``Sesuai Target`` / plans with a status. Plans
+        excluded from status have none and are in neither count. NaN when no plan has a
+        status."""
+        done = self.status[STATUS_SELESAI][at].sum() + self.status[STATUS_SESUAI][at].sum()
+        return ratio(done, self.has_status[at].sum())
 
-def capaian_median(plans: pd.DataFrame) -> float:
-    """Median of ``capaian_pct`` over plans where it is defined and not excluded (in percent)."""
-    values = plans["capaian_pct"].dropna()
-    return float(values.median()) if len(values) else math.nan
+    def _capaian(self, at: np.ndarray) -> np.ndarray:
+        values = self.capaian[at]
+        return values[~np.isnan(values)]
 
+    def capaian_mean(self, at: np.ndarray) -> float:
+        """Mean of ``capaian_pct`` over plans where it is defined and not excluded (in
+        percent)."""
+        values = self._capaian(at)
+        return float(values.sum() / np.float64(len(values))) if len(values) else math.nan
 
-def evidence_base(plans: pd.DataFrame) -> pd.Series:
-    """Plans that need evidence: any of realisasi_tw1..4 > 0, and not excluded from ``bukti``."""
-    realised = plans[list(REALISASI_FIELDS)].astype(float).gt(0).any(axis=1)
-    return realised & ~plans["_excl_bukti"]
+    def capaian_median(self, at: np.ndarray) -> float:
+        """Median of ``capaian_pct`` over plans where it is defined and not excluded (in
+        percent)."""
+        values = self._capaian(at)
+        return float(np.median(values)) if len(values) else math.nan
 
+    def evidence_completeness(self, at: np.ndarray) -> float:
+        """evidence completeness = plans needing evidence (any of realisasi_tw1..4 > 0, and not
+        excluded from ``bukti``) with ``data_dukung`` filled / plans needing evidence. NaN when
+        no plan has a realisation above 0."""
+        return ratio(self.evidence_filled[at].sum(), self.evidence[at].sum())
 
-def evidence_completeness(plans: pd.DataFrame) -> float:
-    """evidence completeness = plans of :func:`evidence_base` with ``data_dukung`` filled /
-    plans of :func:`evidence_base`. NaN when no plan has a realisation above 0."""
-    base = evidence_base(plans)
-    return ratio((base & _filled(plans["data_dukung"])).sum(), base.sum())
+    def budget_sums(self, at: np.ndarray) -> tuple[float, float]:
+        """(sum realisasi_anggaran, sum anggaran) over the plans that carry a budget (anggaran >
+        0, and not excluded from ``anggaran``); a blank realisasi_anggaran counts as 0."""
+        base = at[self.budget[at]]
+        return float(self.realisasi_anggaran[base].sum()), float(self.anggaran[base].sum())
 
+    def data_quality(self, at: np.ndarray) -> float:
+        """data quality = rows with no error-severity problem / rows. NaN when there are no
+        rows."""
+        return ratio((self.errors[at] == 0).sum(), len(at))
 
-def budget_base(plans: pd.DataFrame) -> pd.Series:
-    """Plans that carry a budget: anggaran > 0, and not excluded from ``anggaran``."""
-    return plans["anggaran"].astype(float).gt(0) & ~plans["_excl_anggaran"]
-
-
-def budget_absorption(plans: pd.DataFrame) -> float:
-    """budget absorption = sum realisasi_anggaran / sum anggaran over :func:`budget_base` (a
-    blank realisasi_anggaran counts as 0). NaN when that sum of anggaran is 0."""
-    base = plans[budget_base(plans)]
-    return ratio(
-        base["realisasi_anggaran"].astype(float).fillna(0).sum(),
-        base["anggaran"].astype(float).sum(),
-    )
-
-
-def data_quality(plans: pd.DataFrame) -> float:
-    """data quality = rows with no error-severity problem / rows. NaN when there are no rows."""
-    return ratio((plans["_errors"] == 0).sum(), len(plans))
+    def summary(self, at: np.ndarray) -> dict[str, object]:
+        """The :data:`SUMMARY_COLUMNS` figures of the plans at positions ``at`` (ascending)."""
+        realised, budget = self.budget_sums(at)
+        return {
+            "rows": len(at),
+            "errors": int(self.errors[at].sum()),
+            "warnings": int(self.warnings[at].sum()),
+            "rows_with_errors": int((self.errors[at] > 0).sum()),
+            **{column: int(self.status[s][at].sum()) for s, column in STATUS_COUNTS.items()},
+            "completion_rate": self.completion_rate(at),
+            "capaian_mean": self.capaian_mean(at),
+            "capaian_median": self.capaian_median(at),
+            "evidence_completeness": self.evidence_completeness(at),
+            "budget_absorption": ratio(realised, budget),
+            "data_quality": self.data_quality(at),
+            "anggaran_total": budget,
+            "realisasi_anggaran_total": realised,
+            **{column: int(self.excluded[m][at].sum()) for m, column in EXCLUDED_COUNTS.items()},
+            "capaian_n": int((~np.isnan(self.capaian[at])).sum()),
+            "evidence_n": int(self.evidence[at].sum()),
+            "budget_n": int(self.budget[at].sum()),
+        }
 
 
 def summarise(plans: pd.DataFrame) -> dict[str, object]:
     """The :data:`SUMMARY_COLUMNS` figures of a set of annotated plans. ``errors`` and
     ``warnings`` count the rows' problems; ``anggaran_total``/``realisasi_anggaran_total`` are
     the sums budget absorption is computed from; ``*_n`` are the bases of the figures."""
-    budget = plans[budget_base(plans)]
-    status = plans["status"]
-    return {
-        "rows": len(plans),
-        "errors": int(plans["_errors"].sum()),
-        "warnings": int(plans["_warnings"].sum()),
-        "rows_with_errors": int((plans["_errors"] > 0).sum()),
-        **{column: int((status == s).sum()) for s, column in STATUS_COUNTS.items()},
-        "completion_rate": completion_rate(plans),
-        "capaian_mean": capaian_mean(plans),
-        "capaian_median": capaian_median(plans),
-        "evidence_completeness": evidence_completeness(plans),
-        "budget_absorption": budget_absorption(plans),
-        "data_quality": data_quality(plans),
-        "anggaran_total": float(budget["anggaran"].astype(float).sum()),
-        "realisasi_anggaran_total": float(
-            budget["realisasi_anggaran"].astype(float).fillna(0).sum()
-        ),
-        **{column: int(plans[EXCLUSION_FLAGS[m]].sum()) for m, column in EXCLUDED_COUNTS.items()},
-        "capaian_n": int(plans["capaian_pct"].notna().sum()),
-        "evidence_n": int(evidence_base(plans).sum()),
-        "budget_n": len(budget),
-    }
+    return PlanFigures(plans).summary(np.arange(len(plans)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -395,8 +407,9 @@ def unit_metrics(
     problem_counts: dict[tuple[str | None, bool], int] = {}
     for p in problems:
         problem_counts[(p.unit, p.is_error)] = problem_counts.get((p.unit, p.is_error), 0) + 1
-    by_unit = dict(tuple(plans.groupby("_unit", sort=False))) if len(plans) else {}
-    empty = plans.iloc[0:0]
+    figures = PlanFigures(plans)
+    by_unit = plans.groupby("_unit", sort=False).indices if len(plans) else {}
+    none = np.arange(0)
     records = []
     for unit in registry.units:
         delivery = deliveries.get(unit.kode)
@@ -410,7 +423,7 @@ def unit_metrics(
                 "file": delivery.file if delivery else None,
                 "received": delivery.received if delivery else None,
                 "first_received": delivery.first_received if delivery else None,
-                **summarise(by_unit.get(unit.kode, empty)),
+                **figures.summary(by_unit.get(unit.kode, none)),
                 "errors": problem_counts.get((unit.kode, True), 0),
                 "warnings": problem_counts.get((unit.kode, False), 0),
             }
@@ -451,28 +464,30 @@ def group_metrics(
     ``reporting_rate`` = registry units with plans in the group / units expected; ``on_time_rate``
     = those of them on time / units expected (how widely the regency reports on the group)."""
     expected = set(registry.codes)
+    figures = PlanFigures(plans)
+    unit_of = plans["_unit"].to_numpy(dtype=object)
     records = []
     for kind in KINDS:
         field = GROUP_FIELDS[kind]
         listed = registry.reference(field)
-        of_kind = plans[plans["_kind"] == kind]
-        values = of_kind[field]
-        subsets = [(name, of_kind[values == name]) for name in listed]
-        invalid = of_kind[~values.isin(listed)]
+        of_kind = (plans["_kind"] == kind).to_numpy(dtype=bool)
+        values = plans[field]
+        subsets = [(name, np.flatnonzero(of_kind & (values == name).to_numpy())) for name in listed]
+        invalid = np.flatnonzero(of_kind & ~values.isin(listed).to_numpy())
         if len(invalid):
             subsets.append((INVALID_GROUP, invalid))
-        for name, subset in subsets:
-            units = set(subset["_unit"].dropna())
+        for name, at in subsets:
+            units = {u for u in unit_of[at] if not _blank(u)}
             on_time = {u for u in units & expected if deliveries.get(u) and deliveries[u].on_time}
             records.append(
                 {
                     "kind": kind,
                     "group": name,
-                    "plans": len(subset),
+                    "plans": len(at),
                     "units": len(units),
                     "reporting_rate": ratio(len(units & expected), len(expected)),
                     "on_time_rate": ratio(len(on_time), len(expected)),
-                    **summarise(subset),
+                    **figures.summary(at),
                 }
             )
     return pd.DataFrame.from_records(records, columns=list(GROUP_COLUMNS))

@@ -23,10 +23,16 @@ red (error) or amber (warning) and carry the message as a cell comment.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline import schema
@@ -36,6 +42,7 @@ from pipeline.problems import SEVERITY_LABEL, Problem, sort_problems
 from pipeline.publish.regency import LEGEND_COLUMNS, PLAN_STATUS_NOT_COUNTED, TERMS, legend_rows
 from pipeline.publish.styles import (
     METRIC_LABELS,
+    RECORD_BLOCK,
     UNIT_METRICS,
     Cell,
     Column,
@@ -43,6 +50,8 @@ from pipeline.publish.styles import (
     Sheet,
     clean,
     flag,
+    is_missing,
+    iter_records,
     metric_style,
     open_workbook,
     print_setup,
@@ -62,6 +71,11 @@ SHEET_FIXES = "Perbaikan"
 SHEET_LEGEND = "Legenda"
 TABLE_TOP = 4
 REMINDERS_FILE = "belum_mengirim.xlsx"
+# Feedback workbooks are written by a process pool from this many on: below it, starting the
+# workers (each imports pandas and xlsxwriter, ~1 s) costs more than it saves.
+POOL_MIN_WORKBOOKS = 120
+POOL_CHUNK = 8  # views sent to a worker at a time: fewer round trips, still balanced
+POOL_IN_FLIGHT = 3  # chunks per worker made ahead: workers never wait, memory holds a few
 FEEDBACK_TERMS = tuple(
     t
     for t in TERMS
@@ -88,7 +102,7 @@ class UnitView:
     period: Period
     settings: Settings
     submissions: tuple[Submission, ...]
-    plans: pd.DataFrame  # this unit's rows of Metrics.plans
+    plans: tuple[dict, ...]  # this unit's rows of Metrics.plans, as records (column -> value)
     problems: tuple[Problem, ...]  # sorted by severity, then position
     metrics: dict  # this unit's row of Metrics.units ({} when unknown)
     medians: dict  # metric -> median over the units that reported (None when undefined)
@@ -123,70 +137,209 @@ def _medians(units: pd.DataFrame) -> dict:
 
 def feedback_views(run: RunResult) -> list[UnitView]:
     """One view per sender: registry units in registry order, then unidentified files by name."""
+    return list(iter_feedback_views(run))
+
+
+def iter_feedback_views(run: RunResult) -> Iterator[UnitView]:
+    """The views of :func:`feedback_views`, made one at a time: each holds its sender's plans
+    as records, and all of a month's views at once would hold the month's rows a second time.
+
+    Plans, problems and files are indexed by sender once (not searched per sender), so the
+    cost grows with the month's rows, not with senders x rows. The indexes are built by this
+    call, the views as they are taken (by :class:`FeedbackWriter`'s thread, which then only
+    reads the frames through the indexes)."""
     units = run.metrics.units
     medians = _medians(units)
     ranked = int(units["rank"].map(lambda v: clean(v) is not None).sum())
     by_code = {row["kode"]: row for row in units.to_dict("records")}
-    plans = run.metrics.plans
     common = {
         "period": run.period,
         "settings": run.registry.settings,
         "medians": medians,
         "ranked": ranked,
     }
-    senders = {s.unit for s in run.submissions if s.unit}
+    # Problem positions in run.problems (so each view keeps their order) by unit, and by file
+    # for those without a unit (None for a registry sender's file, or any falsy unit).
+    of_unit: dict[str, list[int]] = {}
+    unplaced: dict[str | None, list[int]] = {}
+    anonymous: dict[str | None, list[int]] = {}
+    for i, p in enumerate(run.problems):
+        if p.unit:
+            of_unit.setdefault(p.unit, []).append(i)
+        else:
+            anonymous.setdefault(p.file, []).append(i)
+            if p.unit is None:
+                unplaced.setdefault(p.file, []).append(i)
+    files_of: dict[str, list[Submission]] = {}
+    for s in run.submissions:
+        if s.unit:
+            files_of.setdefault(s.unit, []).append(s)
     order = {kode: i for i, kode in enumerate(run.registry.codes)}
-    views = []
-    for kode in sorted(senders, key=lambda k: (order.get(k, len(order)), k)):
-        subs = tuple(sorted((s for s in run.submissions if s.unit == kode), key=lambda s: s.name))
-        names = {s.name for s in subs}
-        problems = [
-            p for p in run.problems if p.unit == kode or (p.unit is None and p.file in names)
-        ]
-        views.append(
-            UnitView(
+    senders = sorted(files_of, key=lambda k: (order.get(k, len(order)), k))
+    records = _plans_by_sender(run.metrics.plans, senders)
+
+    def views() -> Iterator[UnitView]:
+        for kode, plans in zip(senders, records, strict=True):
+            subs = tuple(sorted(files_of[kode], key=lambda s: s.name))
+            names = {s.name for s in subs}
+            found = of_unit.get(kode, []) + [i for name in names for i in unplaced.get(name, [])]
+            yield UnitView(
                 kode=kode,
                 nama=run.registry.name_of(kode) or kode,
                 submissions=subs,
-                plans=plans[plans["_unit"] == kode],
-                problems=tuple(sort_problems(problems)),
+                plans=plans,
+                problems=tuple(sort_problems([run.problems[i] for i in sorted(found)])),
                 metrics=by_code.get(kode, {}),
                 file_name=feedback_file_name(kode, run.period),
                 **common,
             )
-        )
-    taken: Counter = Counter()
-    for sub in sorted((s for s in run.submissions if not s.unit), key=lambda s: s.name):
-        stem = safe_file_part(Path(sub.name).stem)
-        taken[stem] += 1
-        if taken[stem] > 1:
-            stem = f"{stem}-{taken[stem]}"
-        views.append(
-            UnitView(
+        taken: Counter = Counter()
+        for sub in sorted((s for s in run.submissions if not s.unit), key=lambda s: s.name):
+            stem = safe_file_part(Path(sub.name).stem)
+            taken[stem] += 1
+            if taken[stem] > 1:
+                stem = f"{stem}-{taken[stem]}"
+            yield UnitView(
                 kode=None,
                 nama=None,
                 submissions=(sub,),
-                plans=plans.iloc[0:0],
+                plans=(),
                 problems=tuple(
-                    sort_problems([p for p in run.problems if p.file == sub.name and not p.unit])
+                    sort_problems([run.problems[i] for i in anonymous.get(sub.name, [])])
                 ),
                 metrics={},
                 file_name=f"{UNKNOWN_SENDER}_{stem}_{run.period}_umpan_balik.xlsx",
                 **common,
             )
-        )
-    return views
+
+    return views()
 
 
-def write_feedback_workbooks(folder: Path, run: RunResult) -> list[Path]:
-    """Write one feedback workbook per sender into ``folder``; return their paths."""
-    folder = Path(folder)
-    paths = []
-    for view in feedback_views(run):
-        path = folder / view.file_name
+def _plans_by_sender(plans: pd.DataFrame, senders: list[str]) -> Iterator[tuple[dict, ...]]:
+    """Each sender's plans as records (frame order), in the order of ``senders``, converted
+    for a few senders at a time (about :data:`~pipeline.publish.styles.RECORD_BLOCK` rows).
+    The positions are found by this call; the records as they are taken."""
+    positions = plans.groupby("_unit", sort=False).indices if len(plans) else {}
+    at = [positions.get(kode, np.arange(0)) for kode in senders]
+
+    def blocks() -> Iterator[tuple[dict, ...]]:
+        start = 0
+        while start < len(at):
+            end, size = start + 1, len(at[start])
+            while end < len(at) and size + len(at[end]) <= RECORD_BLOCK:
+                size += len(at[end])
+                end += 1
+            taken = np.concatenate(at[start:end])
+            records = iter_records(plans.take(taken)) if size else iter(())
+            for sender in at[start:end]:
+                yield tuple(next(records) for _ in range(len(sender)))
+            start = end
+
+    return blocks()
+
+
+def write_feedback_workbooks(
+    folder: Path, run: RunResult, *, workers: int | None = None
+) -> list[Path]:
+    """Write one feedback workbook per sender into ``folder``; return their paths.
+    ``workers`` as for :class:`FeedbackWriter`."""
+    with FeedbackWriter(folder, run, workers=workers) as writer:
+        pass
+    return writer.paths
+
+
+class FeedbackWriter:
+    """Writes the feedback workbooks, in worker processes when the month is large, while the
+    caller does other work in this process::
+
+        with FeedbackWriter(folder, run, workers=2) as feedback:
+            write_regency_workbook(path, run)  # meanwhile, the workers write the feedback
+        paths = feedback.paths  # every workbook is written once the block has ended
+
+    ``workers``: processes rendering the workbooks (None: one per CPU core). Each workbook is a
+    function of its view alone, so the bytes are the same however many processes write them. A
+    month under :data:`POOL_MIN_WORKBOOKS` senders is written in this process, after the block.
+    A thread of this process makes the views as the workers take them, at most
+    :data:`POOL_IN_FLIGHT` chunks per worker ahead, so memory holds a few views, not the
+    month's. An error in any workbook is raised when the block ends."""
+
+    def __init__(self, folder: Path, run: RunResult, *, workers: int | None = None) -> None:
+        self._folder = Path(folder)
+        self._views = iter_feedback_views(run)
+        senders = len({s.unit for s in run.submissions if s.unit})
+        senders += sum(1 for s in run.submissions if not s.unit)
+        self._workers = min(workers or os.cpu_count() or 1, senders // POOL_CHUNK + 1)
+        self._pooled = self._workers > 1 and senders >= POOL_MIN_WORKBOOKS
+        self.paths: list[Path] = []
+        self._pool: ProcessPoolExecutor | None = None
+        self._feeder: threading.Thread | None = None
+        self._futures: list[Future] = []
+        self._feed_error: BaseException | None = None
+        self._stop = threading.Event()
+
+    def _jobs(self) -> Iterator[tuple[Path, UnitView]]:
+        for view in self._views:
+            path = self._folder / view.file_name
+            self.paths.append(path)
+            yield path, view
+
+    def __enter__(self) -> FeedbackWriter:
+        if self._pooled:
+            # forkserver, as the ingest pool: workers start clean, not as copies of this process.
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
+            self._feeder = threading.Thread(target=self._feed, name="umpan-balik", daemon=True)
+            self._feeder.start()
+        return self
+
+    def _feed(self) -> None:
+        """Make the views and hand them to the pool a chunk at a time, never more than the
+        in-flight limit ahead of the workers."""
+        slots = threading.Semaphore(self._workers * POOL_IN_FLIGHT)
+        chunk: list[tuple[Path, UnitView]] = []
+        try:
+            for job in _with_end(self._jobs()):
+                if job is not None:
+                    chunk.append(job)
+                if chunk and (job is None or len(chunk) == POOL_CHUNK):
+                    slots.acquire()
+                    if self._stop.is_set():
+                        return
+                    future = self._pool.submit(_render_chunk, chunk)
+                    future.add_done_callback(lambda _: slots.release())
+                    self._futures.append(future)
+                    chunk = []
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self._feed_error = exc
+
+    def __exit__(self, kind, error, trace) -> None:
+        if self._pool is None:
+            if kind is None:
+                for job in self._jobs():
+                    _render_chunk([job])
+            return
+        if kind is not None:
+            self._stop.set()
+        try:
+            self._feeder.join()
+            if kind is None:
+                if self._feed_error is not None:
+                    raise self._feed_error
+                for future in self._futures:
+                    future.result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+
+
+def _with_end(items: Iterator) -> Iterator:
+    """``items``, then None."""
+    yield from items
+    yield None
+
+
+def _render_chunk(jobs: list[tuple[Path, UnitView]]) -> None:
+    for path, view in jobs:
         render_feedback(path, view)
-        paths.append(path)
-    return paths
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,7 +628,10 @@ def _metrics_block(sheet: Sheet, view: UnitView, row: int) -> int:
         ("Sesuai Target", m.get("n_sesuai")),
         ("Terlambat", m.get("n_terlambat")),
         ("Belum Dilaporkan", m.get("n_belum")),
-        (PLAN_STATUS_NOT_COUNTED + " (ada kesalahan)", int(view.plans["status"].isna().sum())),
+        (
+            PLAN_STATUS_NOT_COUNTED + " (ada kesalahan)",
+            sum(1 for plan in view.plans if is_missing(plan["status"])),
+        ),
     )
     for label, count in counted:
         row += 1
@@ -575,13 +731,13 @@ def _rendered_layouts(view: UnitView) -> dict[str, Placement]:
     out = {}
     for kind in schema.KINDS:
         layout: SheetLayout | None = next((lo for lo in accepted.layouts if lo.kind == kind), None)
-        rows = view.plans[(view.plans["_kind"] == kind) & (view.plans["_file"] == accepted.name)]
+        rows = _rows_of(view, kind, accepted)
         columns = dict(layout.columns) if layout else {}
         for f in schema.SHEETS[kind].fields:
-            if f.name not in columns and len(rows):
-                letters = rows[f"_col_{f.name}"].dropna()
-                if len(letters):
-                    columns[f.name] = str(letters.iloc[0])
+            if f.name not in columns and rows:
+                letters = [r[f"_col_{f.name}"] for r in rows if not is_missing(r[f"_col_{f.name}"])]
+                if letters:
+                    columns[f.name] = str(letters[0])
         if layout:
             placement = Placement(
                 source_sheet=layout.sheet,
@@ -589,10 +745,10 @@ def _rendered_layouts(view: UnitView) -> dict[str, Placement]:
                 columns=columns,
                 unknown_columns=layout.unknown_columns,
             )
-        elif len(rows):
+        elif rows:
             placement = Placement(
-                source_sheet=str(rows["_sheet"].iloc[0]),
-                header_row=max(int(rows["_row"].min()) - 1, 1),
+                source_sheet=str(rows[0]["_sheet"]),
+                header_row=max(int(min(r["_row"] for r in rows)) - 1, 1),
                 columns=columns,
             )
         else:
@@ -605,6 +761,11 @@ def _rendered_layouts(view: UnitView) -> dict[str, Placement]:
             )
         out[kind] = placement
     return out
+
+
+def _rows_of(view: UnitView, kind: str, accepted: Submission) -> list[dict]:
+    """The view's plans of ``kind`` from its accepted file, in frame order."""
+    return [r for r in view.plans if r["_kind"] == kind and r["_file"] == accepted.name]
 
 
 def _render_rows(
@@ -620,19 +781,29 @@ def _render_rows(
             grid[(place.header_row, place.columns[f.name])] = (f.header, "header")
     for letter, text in place.unknown_columns:
         grid[(place.header_row, letter)] = (text, "header_muted")
-    rows = view.plans[(view.plans["_kind"] == kind) & (view.plans["_file"] == accepted.name)]
-    for plan in rows.to_dict("records"):
-        for f in fields:
-            letter = clean(plan.get(f"_col_{f.name}")) or place.columns.get(f.name)
+    # Per field, once: its column keys in the records, its fallback column, and its styles
+    # (a number field's unparsed text is shown as text).
+    specs = [
+        (
+            f.name,
+            f"_col_{f.name}",
+            f"_raw_{f.name}" if f.is_number else None,
+            place.columns.get(f.name),
+            ("rupiah" if f.name in schema.BUDGET_FIELDS else "dec") if f.is_number else None,
+            "wrap" if f.type == "text" else "text",
+        )
+        for f in fields
+    ]
+    for plan in _rows_of(view, kind, accepted):
+        row = int(plan["_row"])
+        for name, col_key, raw_key, fallback, number_style, text_style in specs:
+            letter = clean(plan.get(col_key)) or fallback
             if not letter:
                 continue
-            raw = clean(plan.get(f"_raw_{f.name}")) if f.is_number else None
-            value = raw if raw is not None else plan.get(f.name)
-            if f.is_number and raw is None:
-                style = "rupiah" if f.name in schema.BUDGET_FIELDS else "dec"
-            else:
-                style = "wrap" if f.type == "text" else "text"
-            grid[(int(plan["_row"]), str(letter))] = (value, style)
+            raw = clean(plan.get(raw_key)) if raw_key else None
+            value = raw if raw is not None else plan.get(name)
+            style = number_style if number_style and raw is None else text_style
+            grid[(row, str(letter))] = (value, style)
 
     marks: dict[tuple[int, str], list[Problem]] = {}
     if place.source_sheet is not None:
@@ -649,22 +820,24 @@ def _render_rows(
         col = schema.column_index(letter) - 1
         sheet.ws.set_column(col, col, width)
 
+    index = {letter: schema.column_index(letter) for letter in {letter for _, letter in grid}}
     heights: dict[int, int] = {}
     for (row, letter), (value, style) in sorted(
-        grid.items(), key=lambda kv: (kv[0][0], schema.column_index(kv[0][1]))
+        grid.items(), key=lambda kv: (kv[0][0], index[kv[0][1]])
     ):
-        r, c = row - 1, schema.column_index(letter) - 1
+        r, c = row - 1, index[letter] - 1
         found = marks.get((row, letter))
         tone = problem_tone(found) if found else None
+        plain = clean(value)
         if style in ("header", "header_muted"):
             sheet.text(r, c, value, style) if not found else sheet.text(r, c, value, "text", tone)
-        elif f"{clean(value)}".startswith(("http://", "https://")):
-            sheet.web_link(r, c, clean(value), style, tone)
+        elif isinstance(plain, str) and plain.startswith(("http://", "https://")):
+            sheet.web_link(r, c, plain, style, tone)
         else:
             sheet.value(r, c, value, style, tone)
         if found:
             sheet.comment(r, c, problem_note(found))
-        if style in ("wrap", "header") and isinstance(clean(value), str):
+        if style in ("wrap", "header") and isinstance(plain, str):
             lines = wrapped_lines(value, widths.get(letter, 10))
             heights[r] = max(heights.get(r, 1), lines)
     header = place.header_row - 1

@@ -38,6 +38,7 @@ from pipeline.publish.styles import (
     Sheet,
     clean,
     flag,
+    iter_records,
     metric_style,
     open_workbook,
     print_setup,
@@ -101,6 +102,7 @@ def write_regency_workbook(path: Path, run: RunResult) -> None:
             title=title,
             author=settings.nama_instansi,
             company=settings.nama_pemda,
+            streaming=True,
         )
         formats = Formats(workbook)
         names = (
@@ -115,7 +117,11 @@ def write_regency_workbook(path: Path, run: RunResult) -> None:
             SHEET_INFO,
             SHEET_LEGEND,
         )
-        sheets = {name: Sheet(workbook, formats, name) for name in names}
+        # The consolidated plan sheets hold every row of the month: streamed, not kept.
+        streamed = {KIND_LABEL[kind] for kind in schema.KINDS}
+        sheets = {
+            name: Sheet(workbook, formats, name, streaming=name in streamed) for name in names
+        }
         _status_sheet(sheets[SHEET_STATUS], run)
         unit_chart = _units_sheet(sheets[SHEET_UNITS], run)
         group_chart = _groups_sheet(sheets[SHEET_GROUPS], run)
@@ -506,7 +512,7 @@ def _plans_sheet(sheet: Sheet, run: RunResult, kind: str) -> None:
     ]
     marks = _problems_by_row(run.problems)
     rows = []
-    for plan in _sorted_plans(run.metrics.plans, run, kind).to_dict("records"):
+    for plan in iter_records(_sorted_plans(run.metrics.plans, run, kind)):
         key = (plan["_unit"], plan["_file"], plan["_sheet"], int(plan["_row"]))
         by_field: dict[str, list[Problem]] = {}
         for p in marks.get(key, []):

@@ -7,9 +7,15 @@ Three concerns live here so the regency, feedback and reminder writers cannot dr
   :meth:`Sheet.text` (``write_string``), so a unit's ``=HYPERLINK(...)`` is stored as text, never as
   a formula. Only ``http``/``https`` values become hyperlinks (:meth:`Sheet.web_link`), and only
   within Excel's limits (URL length, links per sheet); anything else falls back to text.
-* **Reproducibility.** Workbooks are built in memory (xlsxwriter then stamps every zip member
-  with 1980-01-01) and their document dates come from the reporting period, never from the clock:
-  the same input gives the same bytes.
+* **Reproducibility.** xlsxwriter stamps every zip member with a fixed date (1980-01-01 for a
+  workbook built in memory, 1980-01-31 for one streamed through temporary files) and document
+  dates come from the reporting period, never from the clock: the same input gives the same
+  bytes.
+* **Memory.** A workbook is built in memory, except one opened with ``streaming=True`` (the
+  regency workbook): its XML goes through temporary files, and its big sheets
+  (``Sheet(..., streaming=True)``) are written row by row and not kept (xlsxwriter's
+  ``constant_memory`` mode, for those sheets only), so memory grows with the month's rows once,
+  in the DataFrames, not again in the writer.
 * **Numbers.** Values are stored as numbers. Number formats carry the Indonesian locale tag
   ``[$-421]``: LibreOffice then shows ``1.250.000`` and ``78,5%`` on any computer, and Excel —
   which takes separators from the computer's regional settings and ignores the tag for them —
@@ -24,7 +30,7 @@ import datetime as dt
 import math
 import numbers
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from pipeline import __version__
 from pipeline.problems import SEVERITY_LABEL
@@ -151,7 +158,10 @@ def is_missing(value: object) -> bool:
     """True for None, NaN, NaT and pandas.NA: the cell stays empty."""
     if value is None:
         return True
-    if isinstance(value, str | bytes):
+    kind = type(value)
+    if kind is float:  # the common cases first: this runs for every cell written
+        return value != value
+    if kind is str or kind is int or kind is bool or isinstance(value, str | bytes):
         return False
     missing = pd.isna(value)
     return bool(missing) if isinstance(missing, bool | np.bool_) else False
@@ -160,6 +170,11 @@ def is_missing(value: object) -> bool:
 def clean(value: object) -> object:
     """A plain Python scalar for ``value`` (numpy and pandas scalars unwrapped, infinities
     dropped), None when missing."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:  # the common cases, for every cell written
+        return value
+    if kind is float:
+        return None if value != value or math.isinf(value) else value
     if is_missing(value):
         return None
     if isinstance(value, np.datetime64 | pd.Timestamp):
@@ -169,6 +184,31 @@ def clean(value: object) -> object:
     if isinstance(value, float) and math.isinf(value):
         return None
     return value
+
+
+RECORD_BLOCK = 4096  # rows converted at a time by iter_records
+
+
+def iter_records(frame: pd.DataFrame) -> Iterator[dict]:
+    """The rows of ``frame`` as ``frame.to_dict("records")`` gives them (the same Python
+    values), converted a block of rows at a time: fast, and memory holds one block of dicts,
+    not the month's. Frames with columns other than plain numpy (object, float, int, bool) or
+    NaN-backed text (nullable integers, datetimes) take pandas' own path."""
+    if not all(_plain_dtype(dtype) for dtype in frame.dtypes):
+        yield from frame.to_dict("records")
+        return
+    names = list(frame.columns)
+    for start in range(0, len(frame), RECORD_BLOCK):
+        block = frame.iloc[start : start + RECORD_BLOCK].to_numpy(dtype=object).tolist()
+        for row in block:
+            yield dict(zip(names, row, strict=True))
+
+
+def _plain_dtype(dtype) -> bool:
+    """A column dtype whose values ``to_numpy(dtype=object)`` gives exactly as ``to_dict``."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "Ofiub"
+    return isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan
 
 
 def flag(value: object) -> bool | None:
@@ -209,11 +249,15 @@ def safe_file_part(text: str, *, limit: int = 60) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def open_workbook(path: Path, *, period: Period, title: str, author: str, company: str):
-    """An xlsxwriter Workbook at ``path`` with the safe options and fixed document properties.
+def open_workbook(
+    path: Path, *, period: Period, title: str, author: str, company: str, streaming=False
+):
+    """An xlsxwriter Workbook at ``path`` with the safe options and fixed document properties;
+    with ``streaming``, its parts are assembled in temporary files rather than in memory (for
+    workbooks with :class:`Sheet` ``streaming`` sheets).
 
     The caller writes sheets and closes it (inside ``fsutil.atomic_path``)."""
-    workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    workbook = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "in_memory": not streaming})
     workbook.set_properties(
         {
             "title": title,
@@ -280,11 +324,55 @@ class Column:
     links: bool = False  # http(s) values become hyperlinks
 
 
-class Sheet:
-    """A worksheet plus the formats, with writers that never turn text into a formula."""
+class StreamingWorksheet(Worksheet):
+    """An xlsxwriter worksheet in ``constant_memory`` mode that still takes one Excel table.
 
-    def __init__(self, workbook, formats: Formats, name: str) -> None:
-        self.ws = workbook.add_worksheet(name)
+    xlsxwriter refuses tables in that mode because :meth:`add_table` writes the header cells
+    last, out of row order: :func:`write_table` writes them first itself, so here the refusal
+    is lifted and the late header cells fall away unwritten (only the row being written is
+    kept). And add_table records every cell of the table for overlap checks, ~50 bytes each
+    (300 MB for a 5,000-unit month): nothing else is placed on these sheets, so nothing is
+    recorded. Both lean on xlsxwriter internals (``constant_memory``, ``table_cells``): the
+    publish tests compare a streamed table with a kept one, cell by cell."""
+
+    def add_table(self, first_row, first_col, last_row, last_col, options=None):
+        recorded = self.table_cells
+        self.table_cells = _Unrecorded()
+        self.constant_memory = False
+        try:
+            return super().add_table(first_row, first_col, last_row, last_col, options)
+        finally:
+            self.constant_memory = True
+            self.table_cells = recorded
+
+
+class _Unrecorded(dict):
+    """A dict that forgets what is put in it."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
+class Sheet:
+    """A worksheet plus the formats, with writers that never turn text into a formula.
+
+    A ``streaming`` sheet (in a workbook opened with ``streaming=True``) keeps only the row
+    being written: its cells must be written row after row, top to bottom, as
+    :func:`write_table` does (xlsxwriter's ``constant_memory`` mode, switched on for this sheet
+    alone: the workbook's other sheets may be written in any order), and it holds at most one
+    table (:class:`StreamingWorksheet`)."""
+
+    def __init__(self, workbook, formats: Formats, name: str, *, streaming=False) -> None:
+        if streaming:
+            # xlsxwriter reads the mode when a sheet is added: on for this one, off again after.
+            workbook.constant_memory = True
+            try:
+                self.ws = workbook.add_worksheet(name, worksheet_class=StreamingWorksheet)
+            finally:
+                workbook.constant_memory = False
+        else:
+            self.ws = workbook.add_worksheet(name)
+        self.streaming = streaming
         self.name = name
         self.formats = formats
         self._links = 0
@@ -294,18 +382,23 @@ class Sheet:
 
     def text(self, row: int, col: int, text: object, style: str = "text", tone=None) -> None:
         """Write ``text`` as a string cell (0-based row/col), cut to Excel's cell limit."""
-        self.ws.write_string(row, col, str(text)[:MAX_CELL_TEXT], self.fmt(style, tone))
+        text = text if type(text) is str else str(text)
+        self.ws.write_string(row, col, text[:MAX_CELL_TEXT], self.fmt(style, tone))
 
     def value(self, row: int, col: int, value: object, style: str = "text", tone=None) -> None:
         """Write any value: missing -> blank (keeping the fill), bool -> Ya/Tidak, numbers as
         numbers, dates as dates, everything else as text."""
         value = clean(value)
+        kind = type(value)
+        if kind is str:  # the common case, before the format look-up it does not need twice
+            self.text(row, col, value, style, tone)
+            return
         fmt = self.fmt(style, tone)
         if value is None:
             self.ws.write_blank(row, col, None, fmt)
-        elif isinstance(value, bool):
+        elif kind is bool or isinstance(value, bool):
             self.ws.write_string(row, col, "Ya" if value else "Tidak", fmt)
-        elif isinstance(value, numbers.Real):
+        elif kind is float or kind is int or isinstance(value, numbers.Real):
             self.ws.write_number(
                 row, col, float(value), self.fmt(_number_style(style, value), tone)
             )
@@ -364,6 +457,8 @@ def _number_style(style: str, value: float) -> str:
 def display_width(value: object, style: str) -> float:
     """Characters needed to show ``value`` in ``style`` (for column widths)."""
     value = clean(value)
+    if type(value) is str and value.isprintable():  # no line break: the common case
+        return len(value)
     if value is None:
         return 0
     if isinstance(value, bool):
@@ -385,8 +480,13 @@ def display_width(value: object, style: str) -> float:
 def fit_width(header: str, values: Iterable[object], style: str, max_width: float) -> float:
     """Column width that shows every value (numbers never as ``#####``) and the header's longest
     word; text longer than ``max_width`` is given ``max_width`` and wraps."""
-    longest_word = max((len(w) for w in header.split()), default=4)
     content = max((display_width(v, style) for v in values), default=0)
+    return _fitted_width(header, content, style, max_width)
+
+
+def _fitted_width(header: str, content: float, style: str, max_width: float) -> float:
+    """:func:`fit_width` given the widest value's display width ``content``."""
+    longest_word = max((len(w) for w in header.split()), default=4)
     numeric = is_numeric_style(style)
     width = max(content, longest_word + 2, 6) + (3 if numeric else 1.5)
     return width if numeric else min(width, max_width)
@@ -399,6 +499,8 @@ def is_numeric_style(style: str) -> bool:
 def wrapped_lines(text: object, width: float) -> int:
     """Lines ``text`` takes in a wrapping cell ``width`` characters wide (greedy word wrap)."""
     capacity = max(int(width * 1.1) - 1, 1)  # the 10-point body font fits ~10% more than 11
+    if type(text) is str and len(text) <= capacity and "\n" not in text:
+        return 1  # a short single paragraph: words plus single spaces never exceed its length
     lines = 0
     for paragraph in str(text).split("\n"):
         used = 0
@@ -457,32 +559,44 @@ def write_table(
     widths, wraps = [], []
     for i, column in enumerate(columns):
         values = [(item.value if isinstance(item, Cell) else item) for item in (r[i] for r in rows)]
-        width = column.width or fit_width(column.header, values, column.style, column.max_width)
-        widths.append(width)
-        wraps.append(
-            not is_numeric_style(column.style)
-            and any(display_width(v, column.style) > width - 1 for v in values)
+        sizes = [display_width(v, column.style) for v in values]
+        width = column.width or _fitted_width(
+            column.header, max(sizes, default=0), column.style, column.max_width
         )
+        widths.append(width)
+        wraps.append(not is_numeric_style(column.style) and any(s > width - 1 for s in sizes))
         ws.set_column(left + i, left + i, width)
     header_lines = max(wrapped_lines(c.header, w - 2) for c, w in zip(columns, widths, strict=True))
     ws.set_row(top, row_height(header_lines) + 3)  # bold header text runs wider
+    if sheet.streaming and rows:
+        # The header row add_table writes at the end, written first: a streaming sheet only
+        # takes rows in order (add_table's own late header cells are then discarded unwritten).
+        for c, column in enumerate(columns, start=left):
+            ws.write_string(top, c, column.header, sheet.fmt("header"))
+    specs = [
+        (left + c, column.style, column.links, wraps[c], widths[c])
+        for c, column in enumerate(columns)
+    ]
     for r, row in enumerate(rows, start=top + 1):
         lines = 1
-        for c, (column, item) in enumerate(zip(columns, row, strict=True)):
-            cell = item if isinstance(item, Cell) else Cell(value=item)
-            cell_style = cell.style or column.style
-            if wraps[c] and cell_style == "text":
-                cell_style = "wrap"
-            if cell_style == "wrap" and isinstance(clean(cell.value), str):
-                lines = max(lines, wrapped_lines(cell.value, widths[c]))
-            if cell.link:
-                sheet.internal_link(r, left + c, *cell.link, str(cell.value))
-            elif column.links:
-                sheet.web_link(r, left + c, clean(cell.value), cell_style, cell.tone)
+        # Plain items take the column's look; a Cell overrides it (most items are plain).
+        for (col, column_style, links, wrap, width), item in zip(specs, row, strict=True):
+            if isinstance(item, Cell):
+                value, cell_style, tone = item.value, item.style or column_style, item.tone
             else:
-                sheet.value(r, left + c, cell.value, cell_style, cell.tone)
-            if cell.comment:
-                sheet.comment(r, left + c, cell.comment)
+                value, cell_style, tone = item, column_style, None
+            if wrap and cell_style == "text":
+                cell_style = "wrap"
+            if cell_style == "wrap" and isinstance(clean(value), str):
+                lines = max(lines, wrapped_lines(value, width))
+            if isinstance(item, Cell) and item.link:
+                sheet.internal_link(r, col, *item.link, str(value))
+            elif links:
+                sheet.web_link(r, col, clean(value), cell_style, tone)
+            else:
+                sheet.value(r, col, value, cell_style, tone)
+            if isinstance(item, Cell) and item.comment:
+                sheet.comment(r, col, item.comment)
         if lines > 1:
             ws.set_row(r, row_height(min(lines, 30)))
     last = top + len(rows)

@@ -1,0 +1,169 @@
+"""What the publishers do to stay fast and small at scale must not show in the workbooks.
+
+A table written to a streaming sheet (rows written and dropped, for the regency workbook's
+consolidated sheets) reads back exactly as the same table kept in memory; the plans frame is
+turned into records with exactly the values ``DataFrame.to_dict("records")`` gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from factories import HOSTILE_TEXTS, PERIOD
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.publish.styles import (
+    RECORD_BLOCK,
+    Cell,
+    Column,
+    Formats,
+    Sheet,
+    iter_records,
+    open_workbook,
+    write_table,
+)
+
+COLUMNS = [
+    Column(header="Kode Unit", style="bold"),
+    Column(header="Rencana Aksi", style="wrap", max_width=20),
+    Column(header="Target TW IV", style="dec"),
+    Column(header="Anggaran", style="rupiah"),
+    Column(header="Data Dukung", style="wrap", links=True, max_width=30),
+    Column(header="Diterima", style="datetime"),
+    Column(header="Status"),
+]
+
+
+def _rows(n: int) -> list[tuple]:
+    """Rows with every kind of item a consolidated sheet holds: long wrapping text, numbers,
+    blanks, links, dates, formula-looking text, problem cells with tone and comment."""
+    rows = []
+    for i in range(n):
+        text = HOSTILE_TEXTS[i % len(HOSTILE_TEXTS)] if i % 7 == 0 else f"Rencana aksi {i} " * 3
+        target = Cell(value=120.0, tone="error", comment="Kesalahan RB-E105: lebih dari 100")
+        rows.append(
+            (
+                f"UNIT-{i:04d}",
+                text,
+                target if i % 5 == 0 else (float(i) if i % 3 else None),
+                i * 1_250_000.0,
+                f"https://contoh.invalid/bukti/{i}" if i % 2 else "belum ada",
+                dt.datetime(2025, 11, 1 + i % 28, 8, 30),
+                Cell(value="Tidak Dihitung", tone="muted") if i % 4 == 0 else "Selesai",
+            )
+        )
+    return rows
+
+
+def _write(path, rows, *, streaming: bool) -> None:
+    book = open_workbook(
+        path,
+        period=PERIOD,
+        title="Uji",
+        author="Bagian Organisasi",
+        company="Pemda",
+        streaming=streaming,
+    )
+    sheet = Sheet(book, Formats(book), "RB Umum", streaming=streaming)
+    write_table(sheet, top=0, columns=COLUMNS, rows=rows)
+    sheet.ws.freeze_panes(1, 3)
+    book.close()
+
+
+def _cells(path) -> tuple:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ws = openpyxl.load_workbook(path)["RB Umum"]
+    cells = [
+        (
+            c.coordinate,
+            c.value,
+            c.data_type,
+            c.number_format,
+            c.font.b,
+            c.fill.fgColor.rgb,
+            c.alignment.wrap_text,
+            c.comment.text if c.comment else None,
+            c.hyperlink.target if c.hyperlink else None,
+        )
+        for row in ws.iter_rows()
+        for c in row
+    ]
+    tables = [
+        (t.ref, t.tableStyleInfo.name, [c.name for c in t.tableColumns]) for t in ws.tables.values()
+    ]
+    heights = {r: d.height for r, d in ws.row_dimensions.items() if d.height}
+    widths = {k: d.width for k, d in ws.column_dimensions.items()}
+    return cells, tables, heights, widths, ws.freeze_panes
+
+
+def test_a_streamed_table_reads_back_as_the_same_table_kept_in_memory(tmp_path):
+    rows = _rows(300)
+    _write(tmp_path / "kept.xlsx", rows, streaming=False)
+    _write(tmp_path / "streamed.xlsx", rows, streaming=True)
+    kept, streamed = _cells(tmp_path / "kept.xlsx"), _cells(tmp_path / "streamed.xlsx")
+    assert streamed == kept
+    cells, tables, heights, _, _ = streamed
+    assert tables == [("A1:G301", "TableStyleLight9", [c.header for c in COLUMNS])]
+    assert [c[1] for c in cells[: len(COLUMNS)]] == [c.header for c in COLUMNS]
+    assert any(h > 20 for h in heights.values()), "wrapped text must make rows taller"
+    formula_text = next(c for c in cells if c[1] == HOSTILE_TEXTS[0])
+    assert formula_text[2] == "s", "formula-looking text stays text when streamed"
+
+
+def test_a_streamed_workbook_is_the_same_bytes_every_time(tmp_path):
+    rows = _rows(50)
+    _write(tmp_path / "a.xlsx", rows, streaming=True)
+    _write(tmp_path / "b.xlsx", rows, streaming=True)
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.text(max_size=5)),
+            st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
+            st.integers(min_value=-(2**40), max_value=2**40),
+            st.booleans(),
+        ),
+        max_size=30,
+    )
+)
+def test_records_hold_the_values_to_dict_gives(rows):
+    frame = pd.DataFrame(rows, columns=["teks", "angka", "bulat", "benar"])
+    frame = frame.astype({"angka": "float64", "bulat": "int64", "benar": bool})
+    frame["str"] = frame["teks"].astype("str")  # pandas' text dtype, NaN for missing
+    expected, got = frame.to_dict("records"), list(iter_records(frame))
+    assert len(got) == len(expected)
+    for want, have in zip(expected, got, strict=True):
+        assert list(have) == list(want)
+        assert all(_same(want[k], have[k]) for k in want), (want, have)
+
+
+def test_records_are_converted_block_by_block_across_the_block_size():
+    frame = pd.DataFrame({"n": np.arange(RECORD_BLOCK * 2 + 3), "x": 0.5})
+    got = list(iter_records(frame))
+    assert [r["n"] for r in got] == list(range(RECORD_BLOCK * 2 + 3))
+    assert all(type(r["n"]) is int and r["x"] == 0.5 for r in got)
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "datetime64[us]"])
+def test_frames_with_other_dtypes_take_pandas_own_path(dtype):
+    values = [1, None] if dtype == "Int64" else [dt.datetime(2025, 10, 1), None]
+    frame = pd.DataFrame({"v": pd.Series(values, dtype=dtype)})
+    assert [repr(r["v"]) for r in iter_records(frame)] == [
+        repr(r["v"]) for r in frame.to_dict("records")
+    ]
