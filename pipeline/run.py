@@ -164,7 +164,7 @@ def _run_locked(period, month_in, inputs, outputs, out_month, registry, workers)
     from pipeline.history import History, read_arrivals
     from pipeline.ingest import ingest_month
     from pipeline.metrics import compute_metrics
-    from pipeline.publish.feedback import write_feedback_workbooks, write_reminders
+    from pipeline.publish.feedback import FeedbackWriter, write_reminders
     from pipeline.publish.manifest import write_manifest
     from pipeline.publish.regency import write_regency_workbook
     from pipeline.validate import validate
@@ -226,10 +226,13 @@ def _run_locked(period, month_in, inputs, outputs, out_month, registry, workers)
         with _stage(stages, "publish"):
             out_month.mkdir(parents=True, exist_ok=True)
             regency = out_month / regency_workbook_name(period)
-            write_regency_workbook(regency, run)
-            run.outputs.append(regency)
             feedback_dir = out_month / "umpan_balik"
-            run.outputs.extend(write_feedback_workbooks(feedback_dir, run))
+            # Feedback workbooks are written by worker processes while this one writes the
+            # regency workbook.
+            with FeedbackWriter(feedback_dir, run, workers=workers) as feedback:
+                write_regency_workbook(regency, run)
+            run.outputs.append(regency)
+            run.outputs.extend(feedback.paths)
             reminders = out_month / "belum_mengirim.xlsx"
             write_reminders(reminders, run)
             run.outputs.append(reminders)
