@@ -40,6 +40,7 @@ test: setup
 
 lint: setup
 	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
 
 bench: setup
 	@$(BIN)/python -m pipeline.bench

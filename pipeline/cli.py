@@ -9,6 +9,7 @@ folder, unwritable outputs, outputs locked); 3 unexpected internal failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -48,6 +49,8 @@ def period_option(required: bool = True):
         help="Bulan laporan, misalnya 2025-10."
         + ("" if required else " Bawaan: dikenali dari isi atau nama berkas."),
     )
+
+
 registry_option = click.option(
     "--registry",
     "registry_dir",
@@ -97,7 +100,9 @@ class Guarded(click.Command):
 
 @click.group(
     "rbpipe",
-    context_settings=CONTEXT, options_metavar="[OPSI]", subcommand_metavar="PERINTAH [ARG]..."
+    context_settings=CONTEXT,
+    options_metavar="[OPSI]",
+    subcommand_metavar="PERINTAH [ARG]...",
 )
 @click.version_option(__version__, "--version", message="rbpipe %(version)s")
 def cli():
@@ -311,7 +316,43 @@ def rules(as_json, verbose):
 
 
 def main() -> None:
-    cli(prog_name="rbpipe")
+    """The console script: run the command, then leave at once (see :func:`exit_now`)."""
+    exit_now(run_cli())
+
+
+def run_cli() -> int:
+    """Run the command line in ``sys.argv`` and return its exit code."""
+    try:
+        cli(prog_name="rbpipe")
+    except SystemExit as exc:
+        return _exit_code(exc.code)
+    return 0
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def exit_now(code: int) -> None:
+    """Leave without tearing the interpreter down.
+
+    Every output is already written, renamed into place and committed when a command returns;
+    what is left is freeing the hundreds of thousands of objects Great Expectations and pandas
+    created, which takes over a second on a small machine. Flush what the user should see and
+    the log, then exit.
+    """
+    import logging
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -86,7 +86,9 @@ class Period:
         """Parse ``YYYY-MM``; raise :class:`RunError` (Indonesian message) otherwise."""
         m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", str(text))
         if not m or not 1 <= int(m.group(2)) <= 12:
-            raise RunError(f"Periode '{text}' tidak valid: gunakan format YYYY-MM, misalnya 2025-10.")
+            raise RunError(
+                f"Periode '{text}' tidak valid: gunakan format YYYY-MM, misalnya 2025-10."
+            )
         return cls(int(m.group(1)), int(m.group(2)))
 
     def __str__(self) -> str:
@@ -209,7 +211,9 @@ def load_units(path: Path) -> tuple[Unit, ...]:
         if not row.get("nama"):
             raise RunError(f"{path}, baris {i}: kolom 'nama' kosong untuk unit {kode}.")
         aliases = tuple(a.strip() for a in row.get("singkatan", "").split(";") if a.strip())
-        units.append(Unit(kode=kode, nama=row["nama"], jenis=row.get("jenis", ""), singkatan=aliases))
+        units.append(
+            Unit(kode=kode, nama=row["nama"], jenis=row.get("jenis", ""), singkatan=aliases)
+        )
     if not units:
         raise RunError(f"Daftar unit kerja {path} kosong.")
     return tuple(units)

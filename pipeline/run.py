@@ -379,13 +379,10 @@ def format_check(report: CheckReport, *, as_json: bool = False) -> str:
         lines.append("")
     errors = sum(p.is_error for p in report.problems)
     warnings = len(report.problems) - errors
-    verdict = (
-        f"Hasil: {errors} kesalahan dan {warnings} peringatan. "
-        + (
-            "Perbaiki semua kesalahan sebelum mengirim."
-            if errors
-            else "Tidak ada kesalahan; berkas boleh dikirim."
-        )
+    verdict = f"Hasil: {errors} kesalahan dan {warnings} peringatan. " + (
+        "Perbaiki semua kesalahan sebelum mengirim."
+        if errors
+        else "Tidak ada kesalahan; berkas boleh dikirim."
     )
     lines.append(verdict)
     return "\n".join(lines)

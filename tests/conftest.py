@@ -36,7 +36,7 @@ CORPUS = _corpus()
 needs_corpus = pytest.mark.skipif(CORPUS is None, reason="shared foreign corpus not present")
 
 # Installed in every Python process of a guarded run (parent and ingest workers alike).
-NETWORK_GUARD = '''
+NETWORK_GUARD = """
 import os, socket
 _LOG = os.environ["RBPIPE_NET_LOG"]
 
@@ -66,7 +66,7 @@ _sendto = socket.socket.sendto
 socket.socket.connect, socket.socket.connect_ex, socket.socket.sendto = connect, connect_ex, sendto
 socket.getaddrinfo = lambda *a, **k: _refuse(f"getaddrinfo {a[:2]!r}")
 socket.gethostbyname = lambda *a, **k: _refuse(f"gethostbyname {a!r}")
-'''
+"""
 
 
 @dataclass
@@ -153,7 +153,13 @@ def demo_run(tmp_path_factory) -> DemoRun:
     plan = generate_month(inputs / PERIOD, Period.parse(PERIOD), load_registry(), seed=2025)
     before = snapshot(inputs)
     run = rbpipe(
-        "run", "--period", PERIOD, "--inputs", str(inputs), "--outputs", str(base / "outputs"),
+        "run",
+        "--period",
+        PERIOD,
+        "--inputs",
+        str(inputs),
+        "--outputs",
+        str(base / "outputs"),
         cwd=base,
     )
     return DemoRun(plan, inputs, base / "outputs", run, before, snapshot(inputs))

@@ -55,7 +55,8 @@ def test_bad_period_is_rejected_with_the_expected_format():
 
 def test_run_without_month_folder_cannot_run(tmp_path):
     result = CliRunner().invoke(
-        cli, ["run", "--period", "2025-10", "--inputs", str(tmp_path), "--outputs", str(tmp_path / "o")]
+        cli,
+        ["run", "--period", "2025-10", "--inputs", str(tmp_path), "--outputs", str(tmp_path / "o")],
     )
     assert result.exit_code == 2
     assert result.output.startswith("Gagal: Folder kiriman")

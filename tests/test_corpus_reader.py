@@ -3,7 +3,6 @@ through the real pool and reader: each one is either read or refused with a cata
 no worker dies, nothing hangs, and every worker stays small.
 """
 
-
 import pytest
 from conftest import CORPUS, needs_corpus
 

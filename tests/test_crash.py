@@ -78,8 +78,12 @@ def test_killed_runs_leave_previous_outputs_intact_and_the_next_run_succeeds(tmp
     killed_while_running = 0
     for moment in moments:
         proc = subprocess.Popen(
-            [str(RBPIPE), *args], cwd=tmp_path, env=env, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [str(RBPIPE), *args],
+            cwd=tmp_path,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(moment)
         if proc.poll() is None:

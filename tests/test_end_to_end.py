@@ -18,12 +18,29 @@ from pipeline import schema
 from pipeline.cli import cli
 
 MANIFEST_FILE_KEYS = {
-    "name", "sha256", "unit", "status", "problems", "rows_read", "rows_consolidated",
+    "name",
+    "sha256",
+    "unit",
+    "status",
+    "problems",
+    "rows_read",
+    "rows_consolidated",
     "rows_skipped",
 }
 MANIFEST_UNIT_KEYS = {
-    "kode", "nama", "submitted", "on_time", "rows", "errors", "warnings", "completion_rate",
-    "capaian_mean", "capaian_median", "evidence_completeness", "budget_absorption", "data_quality",
+    "kode",
+    "nama",
+    "submitted",
+    "on_time",
+    "rows",
+    "errors",
+    "warnings",
+    "completion_rate",
+    "capaian_mean",
+    "capaian_median",
+    "evidence_completeness",
+    "budget_absorption",
+    "data_quality",
 }
 MANIFEST_PROBLEM_KEYS = {"code", "severity", "unit", "file", "cell", "field", "value", "message"}
 ERROR_FILL, WARNING_FILL = "FFFFC7CE", "FFFFEB9C"
@@ -44,7 +61,12 @@ def test_run_completes_and_prints_where_the_outputs_are(demo_run):
     assert "Rekap Oktober 2025 selesai." in run.stdout
     assert "Konsolidasi_RB_2025-10.xlsx" in run.stdout
     assert "Traceback" not in run.stderr
-    for name in ("Konsolidasi_RB_2025-10.xlsx", "manifest.json", "belum_mengirim.xlsx", "rbpipe.log"):
+    for name in (
+        "Konsolidasi_RB_2025-10.xlsx",
+        "manifest.json",
+        "belum_mengirim.xlsx",
+        "rbpipe.log",
+    ):
         assert (demo_run.month / name).is_file(), name
     assert not [p.name for p in demo_run.month.rglob(".*tmp*")], "temporary files left behind"
 
@@ -110,8 +132,9 @@ def test_every_row_read_is_consolidated_or_skipped_with_a_reason(demo_run):
         assert all(s["reason"] for s in f["skipped"])
     totals = m["totals"]
     assert totals["rows_read"] == totals["rows_consolidated"] + totals["rows_skipped"]
-    assert totals["rows_consolidated"] == sum(len(f.rows) for f in demo_run.plan.files
-                                              if f.expected_status == "accepted")
+    assert totals["rows_consolidated"] == sum(
+        len(f.rows) for f in demo_run.plan.files if f.expected_status == "accepted"
+    )
 
 
 def test_every_planted_problem_is_reported_at_its_cell_with_its_code(demo_run):
@@ -129,7 +152,8 @@ def test_no_error_is_reported_on_a_row_the_demo_made_clean(demo_run):
         for sheet, row in f.clean_rows
     }
     wrong = [
-        p for p in demo_run.manifest["problems"]
+        p
+        for p in demo_run.manifest["problems"]
         if p["severity"] == "error" and (p["file"], p["sheet"], p["row"]) in clean
     ]
     assert wrong == []
@@ -146,8 +170,17 @@ def regency(demo_run):
 
 
 def test_regency_workbook_has_the_sheets_of_the_issue(regency):
-    for name in ("Ringkasan", "Status Pengiriman", "Capaian per Unit", "Capaian per Tema",
-                 "RB Umum", "RB Tematik", "Masalah Validasi", "Tren", "Info Proses"):
+    for name in (
+        "Ringkasan",
+        "Status Pengiriman",
+        "Capaian per Unit",
+        "Capaian per Tema",
+        "RB Umum",
+        "RB Tematik",
+        "Masalah Validasi",
+        "Tren",
+        "Info Proses",
+    ):
         assert name in regency.sheetnames
 
 
@@ -159,8 +192,11 @@ def test_consolidated_sheets_follow_the_contract(demo_run, regency, kind):
     assert header[: len(contract)] == contract
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     expected = sum(
-        1 for f in demo_run.plan.files if f.expected_status == "accepted"
-        for sheet, _, kode in f.rows if kode.startswith(schema.SHEETS[kind].code_prefix)
+        1
+        for f in demo_run.plan.files
+        if f.expected_status == "accepted"
+        for sheet, _, kode in f.rows
+        if kode.startswith(schema.SHEETS[kind].code_prefix)
     )
     assert len(rows) == expected
     col = header.index("Target TW IV")
@@ -182,7 +218,9 @@ def test_every_expected_unit_is_in_the_submission_status(regency):
 
 
 def _feedback(demo_run, kode):
-    return openpyxl.load_workbook(demo_run.month / "umpan_balik" / f"{kode}_2025-10_umpan_balik.xlsx")
+    return openpyxl.load_workbook(
+        demo_run.month / "umpan_balik" / f"{kode}_2025-10_umpan_balik.xlsx"
+    )
 
 
 def _fixes(book) -> list[dict]:
@@ -208,8 +246,10 @@ def test_planted_problems_appear_in_the_units_feedback_highlighted_and_commented
         for p in planted:
             sheet, address = p.cell.rsplit("!", 1)
             row = next(
-                r for r in fixes
-                if r["Kode"].value == p.code and r["Lembar"].value == sheet
+                r
+                for r in fixes
+                if r["Kode"].value == p.code
+                and r["Lembar"].value == sheet
                 and r["Sel"].value == address
             )
             target = row["Sel"].hyperlink.location
@@ -230,8 +270,11 @@ def test_rejected_files_get_feedback_naming_the_reason(demo_run):
     for f in rejected:
         book = _feedback(demo_run, f["unit"])
         text = "\n".join(
-            str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
-            for c in row if c
+            str(c)
+            for ws in book.worksheets
+            for row in ws.iter_rows(values_only=True)
+            for c in row
+            if c
         )
         assert f["name"] in text and "Ditolak" in text
         assert "Yang perlu Anda kirim" in text
@@ -263,7 +306,10 @@ def test_no_feedback_workbook_shows_another_units_plans(demo_run):
         seen = {
             str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value
         } | {
-            c.comment.text for ws in book.worksheets for row in ws.iter_rows() for c in row
+            c.comment.text
+            for ws in book.worksheets
+            for row in ws.iter_rows()
+            for c in row
             if c.comment
         }
         foreign = {t for t in seen if t in owners and unit not in owners[t]}

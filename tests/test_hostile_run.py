@@ -83,10 +83,7 @@ def hostile_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
     demo_dir = base / "demo"
     plan = generate_month(demo_dir, Period.parse(PERIOD), load_registry(), seed=11)
-    genuine = [
-        f for f in plan.files
-        if f.expected_status == "accepted" and not f.messes
-    ][:4]
+    genuine = [f for f in plan.files if f.expected_status == "accepted" and not f.messes][:4]
     month = base / "inputs" / PERIOD
     month.mkdir(parents=True)
     for f in genuine:
@@ -98,16 +95,27 @@ def hostile_run(tmp_path_factory):
     expected = _hostile_files(month)
     before = snapshot(base / "inputs")
     run = rbpipe(
-        "run", "--period", PERIOD, "--inputs", str(base / "inputs"), "--outputs",
-        str(base / "outputs"), cwd=base,
+        "run",
+        "--period",
+        PERIOD,
+        "--inputs",
+        str(base / "inputs"),
+        "--outputs",
+        str(base / "outputs"),
+        cwd=base,
     )
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     import json
 
     manifest = json.loads((base / "outputs" / PERIOD / "manifest.json").read_text())
     return {
-        "run": run, "manifest": manifest, "genuine": genuine, "injected": injected,
-        "expected": expected, "outputs": base / "outputs" / PERIOD, "rss": rss,
+        "run": run,
+        "manifest": manifest,
+        "genuine": genuine,
+        "injected": injected,
+        "expected": expected,
+        "outputs": base / "outputs" / PERIOD,
+        "rss": rss,
         "unchanged": snapshot(base / "inputs") == before,
     }
 
@@ -140,8 +148,11 @@ def test_every_foreign_and_hostile_file_is_rejected_with_a_catalogue_code(hostil
 
 
 def test_the_limit_is_named_in_the_problem(hostile_run):
-    problems = {p["file"]: p["message"] for p in hostile_run["manifest"]["problems"]
-                if p["code"] == "RB-E007"}
+    problems = {
+        p["file"]: p["message"]
+        for p in hostile_run["manifest"]["problems"]
+        if p["code"] == "RB-E007"
+    }
     assert "rasio" in problems["bom_zip.xlsx"].lower() or "kompresi" in problems["bom_zip.xlsx"]
     assert "baris" in problems["sejuta_baris.xlsx"]
 
@@ -166,15 +177,19 @@ def _cells_with(path: Path, texts) -> dict[str, list[str]]:
             for c in row:
                 if c.value in texts:
                     found.setdefault(c.value, []).append(c.data_type)
-                assert c.data_type != "f", f"formula written in {path.name} {ws.title}!{c.coordinate}"
+                assert c.data_type != "f", (
+                    f"formula written in {path.name} {ws.title}!{c.coordinate}"
+                )
     return found
 
 
 def test_formula_like_unit_text_is_written_as_text_everywhere(hostile_run):
     out = hostile_run["outputs"]
     unit = hostile_run["injected"].unit
-    for path in (out / f"Konsolidasi_RB_{PERIOD}.xlsx",
-                 out / "umpan_balik" / f"{unit}_{PERIOD}_umpan_balik.xlsx"):
+    for path in (
+        out / f"Konsolidasi_RB_{PERIOD}.xlsx",
+        out / "umpan_balik" / f"{unit}_{PERIOD}_umpan_balik.xlsx",
+    ):
         # ingest strips surrounding whitespace: "\t=1+1" arrives as "=1+1", still text
         expected = {t.strip() for t in INJECTIONS}
         found = _cells_with(path, expected)

@@ -30,7 +30,9 @@ def _holder(folder, seconds):
 def test_second_writer_is_refused_with_an_indonesian_message(tmp_path):
     proc = _holder(tmp_path, 30)
     try:
-        refused = pytest.raises(RunError, match=r"sedang dipakai oleh rekap lain \(PID \d+\).*--tunggu")
+        refused = pytest.raises(
+            RunError, match=r"sedang dipakai oleh rekap lain \(PID \d+\).*--tunggu"
+        )
         with refused, OutputLock(tmp_path):
             pass
     finally:

@@ -48,7 +48,9 @@ def test_sheet_fields_follow_domain_order():
     assert umum[-3:] == tematik[-3:] == ("data_dukung", "kendala", "tindak_lanjut")
 
 
-@pytest.mark.parametrize("n, letters", [(1, "A"), (26, "Z"), (27, "AA"), (52, "AZ"), (16384, "XFD")])
+@pytest.mark.parametrize(
+    "n, letters", [(1, "A"), (26, "Z"), (27, "AA"), (52, "AZ"), (16384, "XFD")]
+)
 def test_column_letters_round_trip(n, letters):
     assert schema.column_letter(n) == letters
     assert schema.column_index(letters) == n
@@ -67,7 +69,11 @@ def test_default_registry_has_the_51_units_of_lampung_selatan():
 
 @pytest.mark.parametrize(
     "text, running, closed, label",
-    [("2025-01", 1, 0, "Januari 2025"), ("2025-10", 4, 3, "Oktober 2025"), ("2025-06", 2, 1, "Juni 2025")],
+    [
+        ("2025-01", 1, 0, "Januari 2025"),
+        ("2025-10", 4, 3, "Oktober 2025"),
+        ("2025-06", 2, 1, "Juni 2025"),
+    ],
 )
 def test_period_quarters(text, running, closed, label):
     p = Period.parse(text)

@@ -24,18 +24,10 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.fsutil import write_text_atomic
+from pipeline.metrics import METRIC_KEYS
 from pipeline.model import RunResult
 from pipeline.problems import sort_problems
 from pipeline.publish.styles import clean, flag
-
-UNIT_METRIC_KEYS = (
-    "completion_rate",
-    "capaian_mean",
-    "capaian_median",
-    "evidence_completeness",
-    "budget_absorption",
-    "data_quality",
-)
 
 
 def _json_value(value: Any) -> Any:
@@ -103,7 +95,7 @@ def _units(run: RunResult) -> list[dict]:
             "errors": _int(u.get("errors")) or 0,
             "warnings": _int(u.get("warnings")) or 0,
         }
-        record.update({key: _float(u.get(key)) for key in UNIT_METRIC_KEYS})
+        record.update({key: _float(u.get(key)) for key in METRIC_KEYS})
         record["rank"] = _int(u.get("rank"))
         record["file"] = u.get("file") if submitted else None
         out.append(record)

@@ -1246,73 +1246,78 @@ def _summary_sheet(workbook, sheet, run, unit_range, group_range, trend) -> None
     n_units = (unit_range.last_row - unit_range.first_row + 1) if unit_range else 0
     unit_height = max(320, 20 * n_units + 90)
     if unit_range:
-        categories = Range(
-            sheet=unit_range.sheet,
-            first_row=unit_range.first_row,
-            last_row=unit_range.last_row,
-            first_col=1,
-            last_col=1,
+        chart = _bar_chart(
+            workbook,
+            unit_range,
+            name=METRIC_LABELS["completion_rate"],
+            title="Tingkat Penyelesaian per Unit",
+            color="#5B9BD5",
+            num_format=f"{LOCALE}0%",
+            label_format=f"{LOCALE}0%",
+            x_max=1,
         )
-        chart = workbook.add_chart({"type": "bar"})
-        chart.add_series(
-            {
-                "name": METRIC_LABELS["completion_rate"],
-                "categories": categories.ref(),
-                "values": unit_range.ref(),
-                "fill": {"color": "#5B9BD5"},
-                "gap": 40,
-                "data_labels": {"value": True, "num_format": f"{LOCALE}0%", "font": {"size": 8}},
-            }
-        )
-        chart.set_title({"name": "Tingkat Penyelesaian per Unit", "name_font": {"size": 11}})
-        chart.set_y_axis({"reverse": True, "num_font": {"size": 8}})
-        chart.set_x_axis(
-            {
-                "min": 0,
-                "max": 1,
-                "num_format": f"{LOCALE}0%",
-                "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
-            }
-        )
-        chart.set_legend({"none": True})
         chart.set_size({"width": 560, "height": unit_height})
         ws.insert_chart(row, left_col, chart, {"x_offset": 4, "y_offset": 4})
     else:
         sheet.text(row, left_col, "Belum ada unit yang laporannya diterima.", "note")
     if group_range:
-        categories = Range(
-            sheet=group_range.sheet,
-            first_row=group_range.first_row,
-            last_row=group_range.last_row,
-            first_col=1,
-            last_col=1,
+        chart = _bar_chart(
+            workbook,
+            group_range,
+            name=METRIC_LABELS["capaian_mean"],
+            title="Rata-rata Capaian (%) per Sasaran dan Tema",
+            color="#70AD47",
+            num_format=f"{LOCALE}0",
+            label_format=f"{LOCALE}0.0",
         )
-        chart = workbook.add_chart({"type": "bar"})
-        chart.add_series(
-            {
-                "name": METRIC_LABELS["capaian_mean"],
-                "categories": categories.ref(),
-                "values": group_range.ref(),
-                "fill": {"color": "#70AD47"},
-                "gap": 40,
-                "data_labels": {"value": True, "num_format": f"{LOCALE}0.0", "font": {"size": 8}},
-            }
-        )
-        chart.set_title(
-            {"name": "Rata-rata Capaian (%) per Sasaran dan Tema", "name_font": {"size": 11}}
-        )
-        chart.set_y_axis({"reverse": True, "num_font": {"size": 8}})
-        chart.set_x_axis(
-            {
-                "min": 0,
-                "num_format": f"{LOCALE}0",
-                "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
-            }
-        )
-        chart.set_legend({"none": True})
         chart.set_size({"width": 580, "height": 320})
         ws.insert_chart(row, right_col, chart, {"x_offset": 4, "y_offset": 4})
 
     last_row = row + max(_px_rows(unit_height), _px_rows(320))
     ws.print_area(0, 0, last_row, width - 1)
     print_setup(sheet, title=f"Ringkasan · {run.period.label}")
+
+
+def _bar_chart(
+    workbook,
+    values: Range,
+    *,
+    name: str,
+    title: str,
+    color: str,
+    num_format: str,
+    label_format: str,
+    x_max: float | None = None,
+):
+    """A horizontal bar chart of ``values`` labelled by the names in column B of the same rows,
+    first row on top, one colour, values printed on the bars, no legend."""
+    categories = Range(
+        sheet=values.sheet,
+        first_row=values.first_row,
+        last_row=values.last_row,
+        first_col=1,
+        last_col=1,
+    )
+    chart = workbook.add_chart({"type": "bar"})
+    chart.add_series(
+        {
+            "name": name,
+            "categories": categories.ref(),
+            "values": values.ref(),
+            "fill": {"color": color},
+            "gap": 40,
+            "data_labels": {"value": True, "num_format": label_format, "font": {"size": 8}},
+        }
+    )
+    chart.set_title({"name": title, "name_font": {"size": 11}})
+    chart.set_y_axis({"reverse": True, "num_font": {"size": 8}})
+    x_axis = {
+        "min": 0,
+        "num_format": num_format,
+        "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+    }
+    if x_max is not None:
+        x_axis["max"] = x_max
+    chart.set_x_axis(x_axis)
+    chart.set_legend({"none": True})
+    return chart

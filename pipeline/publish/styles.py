@@ -41,6 +41,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline import __version__
+from pipeline.metrics import METRIC_KEYS
 from pipeline.problems import SEVERITY_LABEL
 from pipeline.registry import MONTHS_ID, Period
 
@@ -126,14 +127,8 @@ METRIC_LABELS: dict[str, str] = {
     "budget_absorption": "Penyerapan Anggaran",
     "data_quality": "Kualitas Data",
 }
-UNIT_METRICS: tuple[str, ...] = (
-    "completion_rate",
-    "capaian_mean",
-    "capaian_median",
-    "evidence_completeness",
-    "budget_absorption",
-    "data_quality",
-)
+# The unit metrics every sheet shows, in metrics.py's order (one list for all outputs).
+UNIT_METRICS: tuple[str, ...] = METRIC_KEYS
 # Excluded-row count shown beside a metric (metrics.py column names).
 EXCLUDED_OF: dict[str, str] = {
     "completion_rate": "completion_excluded",
