@@ -60,6 +60,7 @@ from pathlib import Path
 import click
 
 from pipeline import cli_i18n
+from pipeline.locale_id import number
 
 cli_i18n.install()
 
@@ -595,7 +596,7 @@ def run_scenario(
     inputs, generated = ensure_inputs(data, scenario, regenerate=regenerate)
     stamp = json.loads((inputs / "dibuat.json").read_text(encoding="utf-8"))
     if generated:
-        echo(f"  data dibuat dalam {generated:.1f} detik: {inputs}")
+        echo(f"  data dibuat dalam {number(generated, 1)} detik: {inputs}")
     elif stamp.get("demo_source_sha256") != demo_source_hash():
         echo(
             "  catatan: data ini dibuat oleh versi pembuat data contoh (pipeline/demo*.py) yang "
@@ -610,12 +611,17 @@ def run_scenario(
             run = measure_run(inputs, work / f"{scenario.name}-{workers}-{i}", workers=workers)
             echo(
                 f"  run {i + 1}/{scenario.repeats} (--workers {_workers_label(workers)}): "
-                f"{run.wall_s:.1f} detik"
+                f"{number(run.wall_s, 1)} detik"
             )
             runs.append(run)
         result.runs[_workers_label(workers)] = runs
     result.floor = measure_floor(inputs / PERIOD, result.main_run().rows)
     return result
+
+
+def _short(value: float) -> str:
+    """A target as people write it: ``6``, ``1,6``, ``0,3``."""
+    return number(value, 2).rstrip("0").rstrip(",")
 
 
 def _mib(value: float) -> str:
@@ -624,7 +630,7 @@ def _mib(value: float) -> str:
 
 def _thousands(value: float) -> str:
     """``36.000``: a whole number with Indonesian thousands separators."""
-    return f"{value:,.0f}".replace(",", ".")
+    return number(value)
 
 
 def format_scenario(result: ScenarioResult) -> list[str]:
@@ -636,10 +642,10 @@ def format_scenario(result: ScenarioResult) -> list[str]:
         f"{_thousands(run.rows)} rencana aksi)"
     ]
     for label, runs in result.runs.items():
-        walls = ", ".join(f"{r.wall_s:.1f}" for r in runs)
+        walls = ", ".join(f"{number(r.wall_s, 1)}" for r in runs)
         lines.append(
             f"  --workers {label}: {len(runs)} kali jalan, waktu {walls} detik; median "
-            f"{median_run(runs).wall_s:.1f} detik"
+            f"{number(median_run(runs).wall_s, 1)} detik"
         )
     lines.append(f"  Rincian run median (--workers {next(iter(result.runs))}):")
     lines.append(
@@ -655,7 +661,9 @@ def format_scenario(result: ScenarioResult) -> list[str]:
     rows.append(("total", run.wall_s, run.cpu_s, _mib(run.main_peak_rss_bytes)))
     for name, wall, cpu, rss in rows:
         rate = _thousands(run.rows / wall) if wall > 0 else "-"
-        lines.append(f"    {name:<10} {wall:10.2f} {cpu:9.2f} {rate:>12} {rss:>21}")
+        lines.append(
+            f"    {name:<10} {number(wall, 2):>10} {number(cpu, 2):>9} {rate:>12} {rss:>21}"
+        )
     lines.append(
         f"  RSS puncak: proses utama {_mib(run.main_peak_rss_bytes)}, pekerja terbesar "
         f"{_mib(run.worker_peak_rss_bytes)}; seluruh proses bersamaan (PSS) "
@@ -663,21 +671,21 @@ def format_scenario(result: ScenarioResult) -> list[str]:
     )
     f = result.floor
     lines.append(
-        f"  Lantai I/O (1 proses): baca {f['read_s']:.2f} + tulis {f['write_s']:.2f} = "
-        f"{f['total_s']:.2f} detik ({_thousands(f['files'])} berkas, {f['unreadable']} tak "
+        f"  Lantai I/O (1 proses): baca {number(f['read_s'], 2)} + tulis {number(f['write_s'], 2)} = "
+        f"{number(f['total_s'], 2)} detik ({_thousands(f['files'])} berkas, {f['unreadable']} tak "
         f"terbaca, {_thousands(f['rows_written'])} baris ditulis); rasio run/lantai = "
-        f"{result.ratio:.2f}"
+        f"{number(result.ratio, 2)}"
     )
     if result.ratio_per_unit is not None:
         lines.append(
             f"  Lantai I/O dengan satu buku kerja per berkas masuk (seperti umpan balik): "
-            f"{f['total_s'] + f['per_unit_write_s']:.2f} detik; rasio run/lantai ini = "
-            f"{result.ratio_per_unit:.2f}"
+            f"{number(f['total_s'] + f['per_unit_write_s'], 2)} detik; rasio run/lantai ini = "
+            f"{number(result.ratio_per_unit, 2)}"
         )
     speedup = result.speedup
     if speedup is not None:
-        lines.append(f"  Percepatan --workers 2 dibanding --workers 1: {speedup:.2f}x")
-    lines.append(f"  Waktu per berkas: {run.wall_s / max(run.files, 1) * 1000:.1f} ms")
+        lines.append(f"  Percepatan --workers 2 dibanding --workers 1: {number(speedup, 2)}x")
+    lines.append(f"  Waktu per berkas: {number(run.wall_s / max(run.files, 1) * 1000, 1)} ms")
     return lines
 
 
@@ -694,33 +702,33 @@ def target_lines(
     if "demo" in results:
         demo = results["demo"].main_run().wall_s
         lines.append(
-            f"  bulan contoh < {TARGET_DEMO_SECONDS:g} detik: median {demo:.2f} detik — "
+            f"  bulan contoh < {_short(TARGET_DEMO_SECONDS)} detik: median {number(demo, 2)} detik — "
             f"{verdict(demo < TARGET_DEMO_SECONDS)}"
         )
     big = results.get("1000") or results.get("200")
     if big:
         lines.append(
-            f"  {big.scenario.name} unit: rasio run/lantai <= {TARGET_RATIO:g}: "
-            f"{big.ratio:.2f} — {verdict(big.ratio <= TARGET_RATIO)}"
+            f"  {big.scenario.name} unit: rasio run/lantai <= {_short(TARGET_RATIO)}: "
+            f"{number(big.ratio, 2)} — {verdict(big.ratio <= TARGET_RATIO)}"
         )
         if big.ratio_per_unit is not None:
             lines.append(
                 f"    terhadap lantai yang juga menulis satu buku kerja per berkas: "
-                f"{big.ratio_per_unit:.2f} — {verdict(big.ratio_per_unit <= TARGET_RATIO)}"
+                f"{number(big.ratio_per_unit, 2)} — {verdict(big.ratio_per_unit <= TARGET_RATIO)}"
             )
         if big.speedup is not None:
             lines.append(
-                f"  {big.scenario.name} unit: --workers 2 >= {TARGET_SPEEDUP:g}x lebih cepat: "
-                f"{big.speedup:.2f}x — {verdict(big.speedup >= TARGET_SPEEDUP)} (paralelisme "
-                f"yang tersedia saat bench diukur: {parallelism:.2f}x)"
+                f"  {big.scenario.name} unit: --workers 2 >= {_short(TARGET_SPEEDUP)}x lebih cepat: "
+                f"{number(big.speedup, 2)}x — {verdict(big.speedup >= TARGET_SPEEDUP)} (paralelisme "
+                f"yang tersedia saat bench diukur: {number(parallelism, 2)}x)"
             )
     if "5000" in results:
         huge = results["5000"].main_run()
         peak = max(huge.main_peak_rss_bytes, huge.tree_peak_pss_bytes)
         lines.append(
-            f"  5000 unit: memori puncak < 1,5 GB: {peak / 1e9:.2f} GB (proses utama "
-            f"{huge.main_peak_rss_bytes / 1e9:.2f} GB, seluruh proses "
-            f"{huge.tree_peak_pss_bytes / 1e9:.2f} GB) — {verdict(peak < TARGET_RSS_BYTES)}"
+            f"  5000 unit: memori puncak < 1,5 GB: {number(peak / 1e9, 2)} GB (proses utama "
+            f"{number(huge.main_peak_rss_bytes / 1e9, 2)} GB, seluruh proses "
+            f"{number(huge.tree_peak_pss_bytes / 1e9, 2)} GB) — {verdict(peak < TARGET_RSS_BYTES)}"
         )
         if "1000" in results:
             small = results["1000"].main_run()
@@ -728,14 +736,14 @@ def target_lines(
             per_huge = huge.wall_s / huge.files
             drift = per_huge / per_small - 1
             lines.append(
-                f"  5000 unit: waktu per berkas dalam 15% dari 1000 unit: {per_huge * 1000:.1f} "
-                f"vs {per_small * 1000:.1f} ms ({drift:+.0%}) — "
+                f"  5000 unit: waktu per berkas dalam 15% dari 1000 unit: {number(per_huge * 1000, 1)} "
+                f"vs {number(per_small * 1000, 1)} ms ({drift:+.0%}) — "
                 f"{verdict(abs(drift) <= TARGET_LINEARITY)}"
             )
     if help_times:
         median = statistics.median(help_times)
         lines.append(
-            f"  rbpipe --help < {TARGET_HELP_SECONDS:g} detik: median {median:.3f} detik — "
+            f"  rbpipe --help < {_short(TARGET_HELP_SECONDS)} detik: median {number(median, 3)} detik — "
             f"{verdict(median < TARGET_HELP_SECONDS)}"
         )
     return lines
@@ -781,8 +789,8 @@ def run_bench(
         "demo_source_sha256": demo_source_hash(),
     }
     echo(
-        f"rbpipe bench — {meta['machine']['cpus']} CPU, beban {meta['machine']['load_average'][0]:.2f}, "
-        f"paralelisme tersedia {meta['parallelism_probe']:.2f}x"
+        f"rbpipe bench — {meta['machine']['cpus']} CPU, beban {number(meta['machine']['load_average'][0], 2)}, "
+        f"paralelisme tersedia {number(meta['parallelism_probe'], 2)}x"
     )
     help_times = measure_help()
     results: dict[str, ScenarioResult] = {}
@@ -808,7 +816,7 @@ def run_bench(
         json.dumps(results_json(results, help_times, meta), indent=2, ensure_ascii=False),
         encoding="utf-8",
     )
-    echo(f"\nBench selesai dalam {meta['bench_s']:.0f} detik; hasil: {path}")
+    echo(f"\nBench selesai dalam {number(meta['bench_s'], 0)} detik; hasil: {path}")
     return path
 
 

@@ -50,6 +50,7 @@ from pipeline.demo_sheets import (
 )
 from pipeline.errors import RunError
 from pipeline.fsutil import atomic_path
+from pipeline.locale_id import number as id_number
 from pipeline.registry import (
     DEFAULT_INPUTS,
     MONTH_ABBREVIATIONS,
@@ -1275,12 +1276,6 @@ def _short_name(unit: Unit) -> str:
 
 def _month_abbreviation(month: int) -> str:
     return next(k for k, v in MONTH_ABBREVIATIONS.items() if v == month)
-
-
-def id_number(value: float, decimals: int = 0) -> str:
-    """Indonesian spelling of a number: ``1.250.000``, ``2,75``."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
 def _text_numbers(styles: tuple[str, ...]):

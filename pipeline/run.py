@@ -25,6 +25,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.errors import RunError
 from pipeline.fsutil import atomic_path
+from pipeline.locale_id import number
 from pipeline.locking import OutputLock
 from pipeline.model import STATUS_LABEL, RunResult, Submission
 from pipeline.problems import SEVERITY_LABEL, Problem, sort_problems
@@ -285,10 +286,10 @@ def summary_lines(run: RunResult) -> list[str]:
     stages = run.info.get("stages", {})
     if stages:
         total = sum(s["wall_s"] for s in stages.values())
-        parts = ", ".join(f"{k} {v['wall_s']:.1f}" for k, v in stages.items())
+        parts = ", ".join(f"{k} {number(v['wall_s'], 1)}" for k, v in stages.items())
         lines.append(
-            f"  Waktu    : {total:.1f} detik ({parts}; Great Expectations "
-            f"{run.info.get('gx_runs', 0)} kali jalan, {run.info.get('gx_seconds', 0):.1f} detik)"
+            f"  Waktu    : {number(total, 1)} detik ({parts}; Great Expectations "
+            f"{run.info.get('gx_runs', 0)} kali jalan, {number(run.info.get('gx_seconds', 0), 1)} detik)"
         )
     return lines
 

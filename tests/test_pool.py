@@ -157,9 +157,9 @@ def test_hostile_files_are_refused_in_the_pool_with_small_workers_and_the_next_f
         hostile.zip_bomb(tmp_path / "bom.xlsx"): "zip bomb",
         hostile.billion_laughs(tmp_path / "lol-sst.xlsx", "sharedStrings"): "billion laughs",
         hostile.billion_laughs(tmp_path / "lol-wb.xlsx", "workbook"): "billion laughs",
-        hostile.far_cell(tmp_path / "jauh.xlsx"): "batas 100,000 baris",
-        hostile.million_rows(tmp_path / "sejuta.xlsx"): "batas 100,000 baris",
-        hostile.long_text(tmp_path / "panjang.xlsx", 40_000): "32,767 karakter",
+        hostile.far_cell(tmp_path / "jauh.xlsx"): "batas 100.000 baris",
+        hostile.million_rows(tmp_path / "sejuta.xlsx"): "batas 100.000 baris",
+        hostile.long_text(tmp_path / "panjang.xlsx", 40_000): "32.767 karakter",
     }
     normal = FIXTURES / "sample.lo.xlsx"
     items = [path for bad in hostile_files for path in (bad, normal)]

@@ -233,3 +233,11 @@ def test_bad_dates_come_back_raw(cell):
 )
 def test_periods(cell, period):
     assert parse_period(cell) == period
+
+
+@given(st.integers(min_value=0, max_value=10**15), st.integers(min_value=0, max_value=3))
+def test_numbers_in_messages_read_back_with_the_indonesian_parser(whole, decimals):
+    from pipeline.locale_id import number
+
+    value = whole / 10**decimals
+    assert parse_number(number(value, decimals))[0] == pytest.approx(value)

@@ -74,6 +74,7 @@ from pipeline.ingest.sniff import (
     zip_member_count,
 )
 from pipeline.ingest.workbook import ReadFailure, SheetData, WorkbookData
+from pipeline.locale_id import number
 from pipeline.schema import column_index
 
 _STATES = {
@@ -160,7 +161,7 @@ def _open_container(path: Path, limits: Limits) -> tuple[Sniff, str, WorkbookSca
     count = zip_member_count(path)
     if count is not None and count > limits.max_zip_members:
         raise _over_limit(
-            f"arsip berisi {count:,} bagian, melebihi batas {limits.max_zip_members:,}"
+            f"arsip berisi {number(count)} bagian, melebihi batas {number(limits.max_zip_members)}"
         )
     try:
         with zipfile.ZipFile(path) as zf:
@@ -217,8 +218,8 @@ def _check_zip(zf: zipfile.ZipFile, limits: Limits) -> dict[str, zipfile.ZipInfo
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size >= (1 << 20) and ratio > limits.max_compression_ratio:
             raise _over_limit(
-                f"bagian '{info.filename}' dimampatkan {ratio:,.0f} kali, melebihi batas rasio "
-                f"{limits.max_compression_ratio:,.0f} (pola 'zip bomb')"
+                f"bagian '{info.filename}' dimampatkan {number(ratio)} kali, melebihi batas rasio "
+                f"{number(limits.max_compression_ratio)} (pola 'zip bomb')"
             )
     if total > limits.max_uncompressed_bytes:
         raise _over_limit(
@@ -948,17 +949,17 @@ def _check_extent(sheet: str, rows: int, cols: int, limits: Limits) -> None:
     """Raise RB-E007 when a used range of ``rows`` x ``cols`` (from A1) is over a limit."""
     if rows > limits.max_rows_per_sheet:
         raise _over_limit(
-            f"lembar '{sheet}' memakai {rows:,} baris, melebihi batas "
-            f"{limits.max_rows_per_sheet:,} baris"
+            f"lembar '{sheet}' memakai {number(rows)} baris, melebihi batas "
+            f"{number(limits.max_rows_per_sheet)} baris"
         )
     if cols > limits.max_cols:
         raise _over_limit(
-            f"lembar '{sheet}' memakai {cols:,} kolom, melebihi batas {limits.max_cols:,} kolom"
+            f"lembar '{sheet}' memakai {number(cols)} kolom, melebihi batas {number(limits.max_cols)} kolom"
         )
     if rows * cols > limits.max_cells:
         raise _over_limit(
-            f"lembar '{sheet}' mencakup {rows * cols:,} sel (A1 sampai sel terisi terakhir), "
-            f"melebihi batas {limits.max_cells:,} sel"
+            f"lembar '{sheet}' mencakup {number(rows * cols)} sel (A1 sampai sel terisi terakhir), "
+            f"melebihi batas {number(limits.max_cells)} sel"
         )
 
 
@@ -1110,8 +1111,8 @@ def _clean_cells(rows: list[list], sheet: str, limits: Limits) -> list[list]:
     longest = max(map(len, texts))
     if longest > limits.max_cell_chars:
         raise _over_limit(
-            f"lembar '{sheet}' berisi teks sel sepanjang {longest:,} karakter, "
-            f"melebihi batas {limits.max_cell_chars:,} karakter"
+            f"lembar '{sheet}' berisi teks sel sepanjang {number(longest)} karakter, "
+            f"melebihi batas {number(limits.max_cell_chars)} karakter"
         )
     if _CONTROL_CHARS.search("\n".join(texts)):
         out = [
@@ -1153,7 +1154,7 @@ def _corrupt(exc: BaseException) -> ReadFailure:
 
 
 def _mib(size: int) -> str:
-    return f"{size / (1 << 20):,.1f} MiB"
+    return f"{number(size / (1 << 20), 1)} MiB"
 
 
 def _short(exc: BaseException) -> str:

@@ -37,6 +37,7 @@ import pandas as pd
 
 from pipeline import schema
 from pipeline.fsutil import atomic_path
+from pipeline.locale_id import number
 from pipeline.model import STATUS_LABEL, RunResult, SheetLayout, Submission
 from pipeline.problems import SEVERITY_LABEL, Problem, sort_problems
 from pipeline.publish.regency import LEGEND_COLUMNS, PLAN_STATUS_NOT_COUNTED, TERMS, legend_rows
@@ -428,7 +429,7 @@ def _found(sub: Submission) -> str:
     parts.append(f"unit: {sub.unit or 'tidak dikenali'}")
     if sub.period:
         parts.append(f"periode: {sub.period}")
-    parts.append(f"ukuran {sub.size:,} byte".replace(",", "."))
+    parts.append(f"ukuran {number(sub.size)} byte")
     return "; ".join(parts) + "."
 
 
