@@ -66,6 +66,44 @@ _sendto = socket.socket.sendto
 socket.socket.connect, socket.socket.connect_ex, socket.socket.sendto = connect, connect_ex, sendto
 socket.getaddrinfo = lambda *a, **k: _refuse(f"getaddrinfo {a[:2]!r}")
 socket.gethostbyname = lambda *a, **k: _refuse(f"gethostbyname {a!r}")
+
+# Inputs guard: with RBPIPE_READONLY_DIR set, any attempt of this process to write, create,
+# rename, delete or touch something under that folder is refused and recorded. Tests run as
+# root, for whom chmod does not make a folder read-only; an audit hook holds for everyone.
+_RO = os.environ.get("RBPIPE_READONLY_DIR")
+if _RO:
+    import sys
+    _RO = os.path.realpath(_RO)
+    _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    _CHANGES = {"os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.utime",
+                "os.truncate", "os.symlink", "os.link", "os.rename", "shutil.rmtree",
+                "shutil.move", "shutil.copyfile", "shutil.copytree"}
+
+    def _inside(path):
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return False
+        return real == _RO or real.startswith(_RO + os.sep)
+
+    def _guard(event, args):
+        if event == "open":
+            path, mode, flags = (list(args) + [None, None, None])[:3]
+            writes = (mode is not None and any(c in str(mode) for c in "wax+")) or (
+                mode is None and flags is not None and flags & _WRITE_FLAGS)
+            if writes and path is not None and not isinstance(path, int) and _inside(path):
+                _refuse_write(f"open {path!r} {mode or flags!r}")
+        elif event in _CHANGES:
+            for path in args[:2]:
+                if isinstance(path, (str, bytes, os.PathLike)) and _inside(path):
+                    _refuse_write(f"{event} {path!r}")
+
+    def _refuse_write(what):
+        with open(_LOG.replace("attempts", "writes"), "a") as fh:
+            fh.write(f"{os.getpid()} {what}\\n")
+        raise PermissionError(f"rbpipe test: write under inputs refused: {what}")
+
+    sys.addaudithook(_guard)
 """
 
 
@@ -82,6 +120,12 @@ class CliRun:
     @property
     def network_attempts(self) -> list[str]:
         return self.net_log.read_text().splitlines() if self.net_log.exists() else []
+
+    @property
+    def input_writes(self) -> list[str]:
+        """Writes the inputs guard refused (``RBPIPE_READONLY_DIR``), one line each."""
+        log = self.net_log.with_name("writes.log")
+        return log.read_text().splitlines() if log.exists() else []
 
 
 def guarded_env(workdir: Path, **extra: str) -> tuple[dict, Path]:
@@ -161,5 +205,6 @@ def demo_run(tmp_path_factory) -> DemoRun:
         "--outputs",
         str(base / "outputs"),
         cwd=base,
+        RBPIPE_READONLY_DIR=str(inputs),
     )
     return DemoRun(plan, inputs, base / "outputs", run, before, snapshot(inputs))

@@ -86,6 +86,37 @@ def test_inputs_are_never_modified(demo_run):
     assert demo_run.before, "the demo wrote inputs"
 
 
+def test_no_process_of_the_run_even_tries_to_write_under_inputs(demo_run, tmp_path):
+    assert demo_run.run.returncode == 0
+    assert demo_run.run.input_writes == []
+    # The guard itself works: in the same environment a write, a rename and a touch are refused.
+    inputs = tmp_path / "masukan"
+    inputs.mkdir()
+    (inputs / "a.xlsx").write_bytes(b"x")
+    env, log = guarded_env(tmp_path, RBPIPE_READONLY_DIR=str(inputs))
+    for probe in (
+        f"open({str(inputs / 'a.xlsx')!r}, 'ab')",
+        f"import os; os.rename({str(inputs / 'a.xlsx')!r}, {str(inputs / 'b.xlsx')!r})",
+        f"import os; os.utime({str(inputs / 'a.xlsx')!r})",
+        f"open({str(inputs / 'baru.tmp')!r}, 'w')",
+        f"import shutil; shutil.rmtree({str(inputs)!r})",
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True
+        )
+        assert proc.returncode != 0 and "write under inputs refused" in proc.stderr, probe
+    assert len(log.with_name("writes.log").read_text().splitlines()) == 5
+    assert sorted(p.name for p in inputs.iterdir()) == ["a.xlsx"]
+    # Reading stays allowed.
+    proc = subprocess.run(
+        [sys.executable, "-c", f"print(open({str(inputs / 'a.xlsx')!r}, 'rb').read())"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0 and "b'x'" in proc.stdout
+
+
 def test_one_great_expectations_run_per_suite(demo_run):
     info = demo_run.manifest["info"]
     assert info["gx_runs"] == 3  # rb_umum, rb_tematik, struktur — whatever the number of files

@@ -103,6 +103,7 @@ def hostile_run(tmp_path_factory):
         "--outputs",
         str(base / "outputs"),
         cwd=base,
+        RBPIPE_READONLY_DIR=str(base / "inputs"),
     )
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     import json
@@ -129,6 +130,7 @@ def test_the_run_finishes_and_reports_instead_of_crashing(hostile_run):
     assert "Traceback" not in run.stderr
     assert hostile_run["unchanged"], "inputs were modified"
     assert run.network_attempts == []
+    assert run.input_writes == []
 
 
 def test_every_foreign_and_hostile_file_is_rejected_with_a_catalogue_code(hostile_run):

@@ -174,3 +174,25 @@ def test_hostile_files_are_refused_in_the_pool_with_small_workers_and_the_next_f
         else:
             assert outcome.failure.code == "RB-E007"
             assert hostile_files[outcome.item] in outcome.failure.message
+
+
+def test_log_folders_of_killed_runs_are_removed_and_live_ones_kept(tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    from pipeline.ingest import pool
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    orphan = tmp_path / f"{pool.LOG_DIR_PREFIX}{gone.pid}-abc"
+    live = tmp_path / f"{pool.LOG_DIR_PREFIX}{os.getpid()}-def"
+    foreign = tmp_path / "rbpipe-pool-bukan-angka"
+    for folder in (orphan, live, foreign):
+        folder.mkdir()
+    (orphan / "worker-1.log").write_text("")
+    outcomes = pool.run_bounded(misbehave, ["ok"], workers=1, limits=FAST)
+    assert [o.value for o in outcomes] == ["ok"]
+    assert not orphan.exists()
+    assert live.exists() and foreign.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, foreign.name])

@@ -52,6 +52,8 @@ from typing import Any
 from pipeline.ingest.limits import Limits
 from pipeline.ingest.workbook import ReadFailure
 
+# Worker logs live in <tmp>/rbpipe-pool-<pid>-<random>/ for the length of one pool.
+LOG_DIR_PREFIX = "rbpipe-pool-"
 START_METHOD = "forkserver"
 _PRELOAD = ["pipeline.ingest.reader"]
 _STOP_GRACE_SECONDS = 2.0
@@ -90,7 +92,8 @@ def run_bounded(
         return []
     outcomes: list[Outcome | None] = [None] * len(items)
     pending = deque(range(len(items)))
-    log_dir = Path(tempfile.mkdtemp(prefix="rbpipe-pool-"))
+    _remove_orphaned_log_dirs()
+    log_dir = Path(tempfile.mkdtemp(prefix=f"{LOG_DIR_PREFIX}{os.getpid()}-"))
     logs = (log_dir / f"worker-{n}.log" for n in range(1, 1 << 30))
     pool = [_Worker.start(fn, limits, next(logs)) for _ in range(max(1, min(workers, len(items))))]
     try:
@@ -116,6 +119,27 @@ def run_bounded(
             worker.stop()
         shutil.rmtree(log_dir, ignore_errors=True)
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _remove_orphaned_log_dirs() -> None:
+    """Remove the worker-log folders of pools whose process is gone: a run killed with SIGKILL
+    never reaches its ``finally``. A folder is ``<tmp>/rbpipe-pool-<pid>-<random>``; it is left
+    alone while a process with that PID exists (ours or, after PID reuse, another's)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{LOG_DIR_PREFIX}*-*"):
+        pid = folder.name[len(LOG_DIR_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, owned by someone else
+        return True
+    return True
 
 
 def _context(fn) -> multiprocessing.context.BaseContext:
