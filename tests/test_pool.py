@@ -176,23 +176,31 @@ def test_hostile_files_are_refused_in_the_pool_with_small_workers_and_the_next_f
             assert hostile_files[outcome.item] in outcome.failure.message
 
 
-def test_log_folders_of_killed_runs_are_removed_and_live_ones_kept(tmp_path, monkeypatch):
-    import subprocess
+def test_log_folders_of_killed_pools_are_removed_and_live_ones_kept(tmp_path, monkeypatch):
+    import fcntl
     import tempfile
 
     from pipeline.ingest import pool
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    gone = subprocess.Popen(["true"])
-    gone.wait()
-    orphan = tmp_path / f"{pool.LOG_DIR_PREFIX}{gone.pid}-abc"
-    live = tmp_path / f"{pool.LOG_DIR_PREFIX}{os.getpid()}-def"
-    foreign = tmp_path / "rbpipe-pool-bukan-angka"
-    for folder in (orphan, live, foreign):
-        folder.mkdir()
+    # A pool that was killed: its lock file exists, nobody holds it.
+    orphan = tmp_path / f"{pool.LOG_DIR_PREFIX}mati"
+    orphan.mkdir()
+    (orphan / pool.LOCK_NAME).write_text("")
     (orphan / "worker-1.log").write_text("")
-    outcomes = pool.run_bounded(misbehave, ["ok"], workers=1, limits=FAST)
+    # A live pool (here: this process holds the lock).
+    live = tmp_path / f"{pool.LOG_DIR_PREFIX}hidup"
+    live.mkdir()
+    held = os.open(live / pool.LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    # Folders without a lock file: an old one goes, a fresh one (being made) stays.
+    old, fresh = tmp_path / f"{pool.LOG_DIR_PREFIX}lama", tmp_path / f"{pool.LOG_DIR_PREFIX}baru"
+    old.mkdir()
+    fresh.mkdir()
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    try:
+        outcomes = pool.run_bounded(misbehave, ["ok"], workers=1, limits=FAST)
+    finally:
+        os.close(held)
     assert [o.value for o in outcomes] == ["ok"]
-    assert not orphan.exists()
-    assert live.exists() and foreign.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, foreign.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, fresh.name])

@@ -36,6 +36,7 @@ whole run), and it costs ~0.3 s per run plus ~0.2 ms per file.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import multiprocessing
 import os
 import resource
@@ -52,8 +53,12 @@ from typing import Any
 from pipeline.ingest.limits import Limits
 from pipeline.ingest.workbook import ReadFailure
 
-# Worker logs live in <tmp>/rbpipe-pool-<pid>-<random>/ for the length of one pool.
+# Worker logs live in <tmp>/rbpipe-pool-<random>/ for the length of one pool, which holds an
+# exclusive flock on the folder's LOCK_NAME meanwhile (released by the kernel if it is killed).
 LOG_DIR_PREFIX = "rbpipe-pool-"
+LOCK_NAME = ".dipakai"
+# A folder without its lock file is left alone this long: it may have just been made.
+_UNLOCKED_GRACE_SECONDS = 600
 START_METHOD = "forkserver"
 _PRELOAD = ["pipeline.ingest.reader"]
 _STOP_GRACE_SECONDS = 2.0
@@ -93,7 +98,8 @@ def run_bounded(
     outcomes: list[Outcome | None] = [None] * len(items)
     pending = deque(range(len(items)))
     _remove_orphaned_log_dirs()
-    log_dir = Path(tempfile.mkdtemp(prefix=f"{LOG_DIR_PREFIX}{os.getpid()}-"))
+    log_dir = Path(tempfile.mkdtemp(prefix=LOG_DIR_PREFIX))
+    in_use = _hold(log_dir / LOCK_NAME)
     logs = (log_dir / f"worker-{n}.log" for n in range(1, 1 << 30))
     pool = [_Worker.start(fn, limits, next(logs)) for _ in range(max(1, min(workers, len(items))))]
     try:
@@ -118,28 +124,42 @@ def run_bounded(
         for worker in pool:
             worker.stop()
         shutil.rmtree(log_dir, ignore_errors=True)
+        os.close(in_use)
     return [outcome for outcome in outcomes if outcome is not None]
 
 
+def _hold(path: Path) -> int:
+    """Create ``path`` and hold an exclusive flock on it; returns the descriptor to close."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
 def _remove_orphaned_log_dirs() -> None:
-    """Remove the worker-log folders of pools whose process is gone: a run killed with SIGKILL
-    never reaches its ``finally``. A folder is ``<tmp>/rbpipe-pool-<pid>-<random>``; it is left
-    alone while a process with that PID exists (ours or, after PID reuse, another's)."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{LOG_DIR_PREFIX}*-*"):
-        pid = folder.name[len(LOG_DIR_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
+    """Remove the worker-log folders of pools that are gone: a run killed with SIGKILL never
+    reaches its ``finally``. A pool holds a flock on its folder's lock file for its whole life
+    and the kernel releases it when the process dies (whatever PID namespace it lived in), so a
+    folder whose lock can be taken is an orphan. A folder without a lock file (older versions,
+    or one being made this instant) is removed only when it is older than a grace period."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{LOG_DIR_PREFIX}*"):
+        if folder.is_symlink() or not folder.is_dir():
             continue
+        try:
+            fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            with contextlib.suppress(OSError):
+                if time.time() - folder.stat().st_mtime > _UNLOCKED_GRACE_SECONDS:
+                    shutil.rmtree(folder, ignore_errors=True)
+            continue
+        except OSError:
+            continue  # not ours to judge (another user's, unreadable)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # in use by a live pool
+        finally:
+            os.close(fd)
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # PermissionError: it exists, owned by someone else
-        return True
-    return True
 
 
 def _context(fn) -> multiprocessing.context.BaseContext:
