@@ -101,8 +101,10 @@ def run_bounded(
     log_dir = Path(tempfile.mkdtemp(prefix=LOG_DIR_PREFIX))
     in_use = _hold(log_dir / LOCK_NAME)
     logs = (log_dir / f"worker-{n}.log" for n in range(1, 1 << 30))
-    pool = [_Worker.start(fn, limits, next(logs)) for _ in range(max(1, min(workers, len(items))))]
+    pool: list[_Worker] = []
     try:
+        for _ in range(max(1, min(workers, len(items)))):
+            pool.append(_Worker.start(fn, limits, next(logs)))
         while pending or any(w.busy for w in pool):
             for slot, worker in enumerate(pool):
                 if pending and not worker.busy:
