@@ -99,7 +99,7 @@ if _RO:
                     _refuse_write(f"{event} {path!r}")
 
     def _refuse_write(what):
-        with open(_LOG.replace("attempts", "writes"), "a") as fh:
+        with open(os.path.join(os.path.dirname(_LOG), "writes.log"), "a") as fh:
             fh.write(f"{os.getpid()} {what}\\n")
         raise PermissionError(f"rbpipe test: write under inputs refused: {what}")
 
