@@ -35,6 +35,36 @@ def _corpus() -> Path | None:
 CORPUS = _corpus()
 needs_corpus = pytest.mark.skipif(CORPUS is None, reason="shared foreign corpus not present")
 
+# Contract lists of docs/contracts.md, stated once for the tests (never imported from the code
+# they check): the manifest's unit keys in order, and the regency workbook's sheets in order.
+MANIFEST_UNIT_KEYS = [
+    "kode",
+    "nama",
+    "submitted",
+    "on_time",
+    "rows",
+    "errors",
+    "warnings",
+    "completion_rate",
+    "capaian_mean",
+    "capaian_median",
+    "evidence_completeness",
+    "budget_absorption",
+    "data_quality",
+]
+REGENCY_SHEETS = [
+    "Ringkasan",
+    "Status Pengiriman",
+    "Capaian per Unit",
+    "Capaian per Tema",
+    "RB Umum",
+    "RB Tematik",
+    "Masalah Validasi",
+    "Tren",
+    "Info Proses",
+    "Legenda",
+]
+
 # Installed in every Python process of a guarded run (parent and ingest workers alike).
 NETWORK_GUARD = """
 import os, socket

@@ -7,26 +7,11 @@ import math
 import random
 
 import pytest
+from conftest import MANIFEST_UNIT_KEYS
 from factories import make_run, problem
 
 from pipeline import __version__
 from pipeline.publish.manifest import build_manifest, manifest_text, write_manifest
-
-UNIT_KEYS = [
-    "kode",
-    "nama",
-    "submitted",
-    "on_time",
-    "rows",
-    "errors",
-    "warnings",
-    "completion_rate",
-    "capaian_mean",
-    "capaian_median",
-    "evidence_completeness",
-    "budget_absorption",
-    "data_quality",
-]
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +77,7 @@ def test_units_cover_the_registry_with_metrics_and_nulls(run, manifest):
     units = {u["kode"]: u for u in manifest["units"]}
     assert list(units) == list(run.registry.codes)
     for u in units.values():
-        assert list(u)[: len(UNIT_KEYS)] == UNIT_KEYS
+        assert list(u)[: len(MANIFEST_UNIT_KEYS)] == MANIFEST_UNIT_KEYS
     frame = run.metrics.units.set_index("kode")
     dinkes = units["DINKES"]
     assert dinkes["submitted"] is True and dinkes["on_time"] is True
@@ -102,7 +87,7 @@ def test_units_cover_the_registry_with_metrics_and_nulls(run, manifest):
     assert dinkes["rows"] == 8 and dinkes["errors"] == 2 and dinkes["warnings"] == 1
     natar = units["KEC-NATAR"]
     assert natar["submitted"] is False and natar["on_time"] is None
-    assert all(natar[k] is None for k in UNIT_KEYS[7:])
+    assert all(natar[k] is None for k in MANIFEST_UNIT_KEYS[7:])
     assert units["DISKOMINFO"]["on_time"] is False
     assert units["INSPEKTORAT"]["completion_rate"] is None  # undefined: every row excluded
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import REGENCY_SHEETS
 from factories import HOSTILE_TEXTS, PERIOD, make_run
 
 from pipeline import schema
@@ -22,18 +23,6 @@ from pipeline.publish.regency import (
     write_regency_workbook,
 )
 
-SHEETS = [
-    "Ringkasan",
-    "Status Pengiriman",
-    "Capaian per Unit",
-    "Capaian per Tema",
-    "RB Umum",
-    "RB Tematik",
-    "Masalah Validasi",
-    "Tren",
-    "Info Proses",
-    "Legenda",
-]
 # openpyxl does not read the data-bar extension xlsxwriter adds for Excel 2010+; it says so.
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
 ERROR_FILL = "FFFFC7CE"
@@ -71,7 +60,7 @@ def table_rows(ws, header_row: int) -> list[dict]:
 
 def test_file_name_and_sheet_order(path, book):
     assert path.name == "Konsolidasi_RB_2025-10.xlsx"
-    assert book.sheetnames == SHEETS
+    assert book.sheetnames == REGENCY_SHEETS
     assert not list(path.parent.glob(".*tmp-*")), "the temporary file must be renamed away"
 
 
@@ -264,11 +253,11 @@ def test_charts_are_native_and_read_this_workbooks_cells(path):
             kinds |= set(re.findall(r"<c:(barChart|doughnutChart|lineChart)>", xml))
     assert kinds == {"barChart", "doughnutChart", "lineChart"}
     sheets = {re.match(r"'?(.*?)'?!", ref).group(1) for ref in refs}
-    assert sheets <= set(SHEETS) and {"Capaian per Unit", "Tren", "Ringkasan"} <= sheets
+    assert sheets <= set(REGENCY_SHEETS) and {"Capaian per Unit", "Tren", "Ringkasan"} <= sheets
 
 
 def test_print_setup_and_frozen_header(book):
-    for name in SHEETS:
+    for name in REGENCY_SHEETS:
         ws = book[name]
         assert ws.page_setup.paperSize == 9, name
         assert ws.page_setup.orientation == "landscape", name
