@@ -36,7 +36,17 @@ CORPUS = _corpus()
 needs_corpus = pytest.mark.skipif(CORPUS is None, reason="shared foreign corpus not present")
 
 # Contract lists of docs/contracts.md, stated once for the tests (never imported from the code
-# they check): the manifest's unit keys in order, and the regency workbook's sheets in order.
+# they check): the manifest's file and unit keys in order, and the regency workbook's sheets.
+MANIFEST_FILE_KEYS = [
+    "name",
+    "sha256",
+    "unit",
+    "status",
+    "problems",
+    "rows_read",
+    "rows_consolidated",
+    "rows_skipped",
+]
 MANIFEST_UNIT_KEYS = [
     "kode",
     "nama",

@@ -12,21 +12,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import MANIFEST_UNIT_KEYS, REGENCY_SHEETS, guarded_env
+from conftest import MANIFEST_FILE_KEYS, MANIFEST_UNIT_KEYS, REGENCY_SHEETS, guarded_env
 
 from pipeline import schema
 from pipeline.cli import cli
 
-MANIFEST_FILE_KEYS = {
-    "name",
-    "sha256",
-    "unit",
-    "status",
-    "problems",
-    "rows_read",
-    "rows_consolidated",
-    "rows_skipped",
-}
 MANIFEST_PROBLEM_KEYS = {"code", "severity", "unit", "file", "cell", "field", "value", "message"}
 ERROR_FILL, WARNING_FILL = "FFFFC7CE", "FFFFEB9C"
 
@@ -116,7 +106,7 @@ def test_manifest_holds_the_contract_keys(demo_run):
     m = demo_run.manifest
     assert m["period"] == "2025-10"
     assert {"tool_version", "started", "finished", "totals", "outputs"} <= set(m)
-    assert all(set(f) >= MANIFEST_FILE_KEYS for f in m["files"])
+    assert all(set(f) >= set(MANIFEST_FILE_KEYS) for f in m["files"])
     assert all(set(u) >= set(MANIFEST_UNIT_KEYS) for u in m["units"])
     assert all(set(p) >= MANIFEST_PROBLEM_KEYS for p in m["problems"])
     assert len(m["units"]) == 51
