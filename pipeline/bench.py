@@ -626,12 +626,7 @@ def _short(value: float) -> str:
 
 
 def _mib(value: float) -> str:
-    return f"{_thousands(value / (1 << 20))} MiB"
-
-
-def _thousands(value: float) -> str:
-    """``36.000``: a whole number with Indonesian thousands separators."""
-    return number(value)
+    return f"{number(value / (1 << 20))} MiB"
 
 
 def format_scenario(result: ScenarioResult) -> list[str]:
@@ -639,8 +634,8 @@ def format_scenario(result: ScenarioResult) -> list[str]:
     run = result.main_run()
     s = result.scenario
     lines = [
-        f"Skenario {s.name}: {s.label} ({_thousands(run.files)} berkas, "
-        f"{_thousands(run.rows)} rencana aksi)"
+        f"Skenario {s.name}: {s.label} ({number(run.files)} berkas, "
+        f"{number(run.rows)} rencana aksi)"
     ]
     for label, runs in result.runs.items():
         walls = ", ".join(f"{number(r.wall_s, 1)}" for r in runs)
@@ -661,7 +656,7 @@ def format_scenario(result: ScenarioResult) -> list[str]:
     rows.append(("lainnya", run.other_wall_s, other_cpu, ""))
     rows.append(("total", run.wall_s, run.cpu_s, _mib(run.main_peak_rss_bytes)))
     for name, wall, cpu, rss in rows:
-        rate = _thousands(run.rows / wall) if wall > 0 else "-"
+        rate = number(run.rows / wall) if wall > 0 else "-"
         lines.append(
             f"    {name:<10} {number(wall, 2):>10} {number(cpu, 2):>9} {rate:>12} {rss:>21}"
         )
@@ -673,8 +668,8 @@ def format_scenario(result: ScenarioResult) -> list[str]:
     f = result.floor
     lines.append(
         f"  Lantai I/O (1 proses): baca {number(f['read_s'], 2)} + tulis {number(f['write_s'], 2)} = "
-        f"{number(f['total_s'], 2)} detik ({_thousands(f['files'])} berkas, {f['unreadable']} tak "
-        f"terbaca, {_thousands(f['rows_written'])} baris ditulis); rasio run/lantai = "
+        f"{number(f['total_s'], 2)} detik ({number(f['files'])} berkas, {f['unreadable']} tak "
+        f"terbaca, {number(f['rows_written'])} baris ditulis); rasio run/lantai = "
         f"{number(result.ratio, 2)}"
     )
     if result.ratio_per_unit is not None:
