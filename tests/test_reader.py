@@ -18,7 +18,7 @@ from conftest import CORPUS, needs_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest import reader
+from pipeline.ingest import containers, ooxml, scan
 from pipeline.ingest.limits import DEFAULT_LIMITS, Limits
 from pipeline.ingest.reader import read_workbook
 from pipeline.ingest.sniff import sniff, sniff_format
@@ -439,12 +439,12 @@ def test_fast_scan_and_streaming_scan_agree(cells, hidden_rows, hidden_cols):
 
     xml = _sheet_from(cells, hidden_rows, hidden_cols).encode()
     percent_styles = frozenset({1})
-    fast = reader._fast_scan(xml, percent_styles)
-    target = reader._SheetTarget("RB Umum", percent_styles, DEFAULT_LIMITS)
-    slow = reader._stream_scan(io.BytesIO(xml), target)
+    fast = ooxml._fast_scan(xml, percent_styles)
+    target = ooxml._SheetTarget("RB Umum", percent_styles, DEFAULT_LIMITS)
+    slow = containers.stream_scan(io.BytesIO(xml), target)
     assert fast is not None
-    reader._clip(fast)
-    reader._clip(slow)
+    scan.clip(fast)
+    scan.clip(slow)
     assert (fast.percent, fast.errors, fast.formulas_without_value) == (
         slow.percent,
         slow.errors,

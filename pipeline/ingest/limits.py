@@ -47,6 +47,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.ingest.workbook import ReadFailure
+from pipeline.locale_id import number
+
 MIB = 1 << 20
 
 
@@ -68,3 +71,31 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def over_limit(what: str) -> ReadFailure:
+    """RB-E007 naming the limit a file exceeds (``what``: an Indonesian clause)."""
+    return ReadFailure("RB-E007", f"Berkas melampaui batas aman: {what}.")
+
+
+def check_extent(sheet: str, rows: int, cols: int, limits: Limits) -> None:
+    """Raise RB-E007 when a used range of ``rows`` x ``cols`` (from A1) is over a limit."""
+    if rows > limits.max_rows_per_sheet:
+        raise over_limit(
+            f"lembar '{sheet}' memakai {number(rows)} baris, melebihi batas "
+            f"{number(limits.max_rows_per_sheet)} baris"
+        )
+    if cols > limits.max_cols:
+        raise over_limit(
+            f"lembar '{sheet}' memakai {number(cols)} kolom, melebihi batas {number(limits.max_cols)} kolom"
+        )
+    if rows * cols > limits.max_cells:
+        raise over_limit(
+            f"lembar '{sheet}' mencakup {number(rows * cols)} sel (A1 sampai sel terisi terakhir), "
+            f"melebihi batas {number(limits.max_cells)} sel"
+        )
+
+
+def mib(size: int) -> str:
+    """A byte count in MiB, the Indonesian way (``50 MiB``, ``1,5 MiB``)."""
+    return f"{number(size / MIB, 1)} MiB"

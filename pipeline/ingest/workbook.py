@@ -67,3 +67,22 @@ class ReadFailure(Exception):
 
     def __reduce__(self):  # picklable across worker processes
         return (ReadFailure, (self.code, self.message))
+
+
+def encrypted() -> ReadFailure:
+    return ReadFailure(
+        "RB-E002", "Berkas dilindungi kata sandi (terenkripsi) sehingga tidak dapat dibaca."
+    )
+
+
+def corrupt(exc: BaseException) -> ReadFailure:
+    return ReadFailure(
+        "RB-E003", f"Berkas rusak dan tidak dapat dibaca (rincian teknis: {technical(exc)})."
+    )
+
+
+def technical(exc: BaseException) -> str:
+    """The first line of an exception's text (its class name when empty), for a message's
+    "rincian teknis"."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:160]

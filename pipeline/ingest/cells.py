@@ -1,0 +1,52 @@
+"""Cell values as every reader hands them over: text made safe, sheets' content checked.
+
+Cell text: strings longer than ``limits.max_cell_chars`` reject the file (Excel cannot hold
+them: only crafted files do); control characters other than tab/LF/CR are removed. Empty
+strings become None (calamine does not tell an empty string from an empty cell).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.ingest.limits import Limits, over_limit
+from pipeline.ingest.workbook import SheetData
+from pipeline.locale_id import number
+
+# C0 controls except tab/LF/CR, DEL and C1 controls: meaningless in an action plan.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_cells(rows: list[list], sheet: str, limits: Limits) -> list[list]:
+    """Calamine's rows with empty strings as None, trailing empties cut and text made safe
+    (over-long text rejects the file, control characters are removed). The text checks run
+    once over the sheet's strings joined (C speed); only a sheet that has a control character
+    is fixed cell by cell."""
+    out = []
+    for row in rows:
+        line = [None if v == "" else v for v in row]
+        while line and line[-1] is None:
+            line.pop()
+        out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    texts = [v for line in out for v in line if v.__class__ is str]
+    if not texts:
+        return out
+    longest = max(map(len, texts))
+    if longest > limits.max_cell_chars:
+        raise over_limit(
+            f"lembar '{sheet}' berisi teks sel sepanjang {number(longest)} karakter, "
+            f"melebihi batas {number(limits.max_cell_chars)} karakter"
+        )
+    if _CONTROL_CHARS.search("\n".join(texts)):
+        out = [
+            [_CONTROL_CHARS.sub("", v) if v.__class__ is str else v for v in line] for line in out
+        ]
+    return out
+
+
+def has_content(sheet: SheetData) -> bool:
+    return bool(sheet.errors or sheet.formulas_without_value) or any(
+        v is not None for row in sheet.cells for v in row
+    )
