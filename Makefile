@@ -43,7 +43,7 @@ lint: setup
 	@$(BIN)/ruff format --check .
 
 bench: setup
-	@$(BIN)/python -m pipeline.bench
+	@$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

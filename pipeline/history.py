@@ -31,24 +31,22 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import math
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from pipeline import __version__
 from pipeline.errors import RunError
 from pipeline.metrics import METRIC_KEYS, REGENCY_CODE, read_arrivals
 from pipeline.model import Metrics, RunResult
+from pipeline.plain import JsonScalar, flag, json_scalar, json_tree
 from pipeline.registry import Period
 from pipeline.schema import NUMBER_FIELDS
 
 __all__ = ["History", "migrate", "read_arrivals", "trend_rows", "TREND_COLUMNS"]
 
-HISTORY_FILE = "riwayat.sqlite"
 TREND_COLUMNS = (
     "period",
     "kode",
@@ -475,41 +473,19 @@ def _trend_frame(records: list[tuple]) -> pd.DataFrame:
 
 def _flag(value: object) -> int | None:
     """A nullable boolean as SQLite stores it: 1, 0 or None."""
-    plain = _plain(value)
-    return None if plain is None else int(bool(plain))
+    yes = flag(value)
+    return None if yes is None else int(yes)
 
 
-def _plain(value: object) -> object:
-    """A value SQLite and JSON store as is: None for NaN/NA/NaT, Python numbers for numpy ones,
-    ISO text for times."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return value
+def _plain(value: object) -> JsonScalar:
+    """A value as the history stores it: :func:`~pipeline.plain.json_scalar`, times as given
+    (to the microsecond)."""
+    return json_scalar(value, timespec="auto")
 
 
 def _json(value: object) -> str:
-    """``value`` (dicts, lists, records) as JSON text, with :func:`_plain` applied throughout
-    and anything else written as its text."""
-
-    def clean(item: object) -> object:
-        if isinstance(item, dict):
-            return {str(k): clean(v) for k, v in item.items()}
-        if isinstance(item, (list, tuple, set)):
-            return [clean(v) for v in item]
-        plain = _plain(item)
-        return plain if plain is None or isinstance(plain, (str, int, float, bool)) else str(plain)
-
-    return json.dumps(clean(value), ensure_ascii=False, allow_nan=False)
+    """``value`` (dicts, lists, records) as JSON text (:func:`~pipeline.plain.json_tree`)."""
+    return json.dumps(json_tree(value, timespec="auto"), ensure_ascii=False, allow_nan=False)
 
 
 _RECORD_BLOCK = 4096  # rows converted at a time by _records
@@ -526,13 +502,8 @@ def _records(frame: pd.DataFrame) -> Iterator[dict[str, object]]:
             yield dict(zip(names, values, strict=True))
 
 
-def _plain_text(value: object) -> object:
-    plain = _plain(value)
-    return str(plain) if plain is value else plain
-
-
 # One encoder for every plan row: json.dumps with options builds a new one per call.
-_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_plain_text)
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_plain)
 
 
 def _record_json(record: dict[str, object]) -> str:

@@ -12,13 +12,12 @@ import time
 from pathlib import Path
 
 from pipeline.errors import RunError
-
-LOCK_NAME = ".rbpipe.lock"
+from pipeline.outputs import LOCK_FILE
 
 
 class OutputLock:
     def __init__(self, outputs: Path, *, wait: bool = False, poll: float = 0.5):
-        self.path = Path(outputs) / LOCK_NAME
+        self.path = Path(outputs) / LOCK_FILE
         self.wait = wait
         self.poll = poll
         self._fd: int | None = None

@@ -29,6 +29,7 @@ import pandas as pd
 
 from pipeline.errors import RunError
 from pipeline.model import Metrics, Submission
+from pipeline.plain import as_float, is_missing
 from pipeline.problems import Problem, Rule, load_catalogue
 from pipeline.registry import MONTH_ABBREVIATIONS, MONTHS_ID, Period, Registry
 from pipeline.schema import FIELDS, KINDS, NUMBER_FIELDS, REALISASI_FIELDS
@@ -183,7 +184,7 @@ def row_problem_flags(
     keys = zip(rows["_unit"], rows["_file"], rows["_sheet"], rows["_row"], strict=True)
     # Most rows have no problem: only those with one cost more than a dictionary look-up.
     for i, (unit, file, sheet, row) in enumerate(keys if by_row else ()):
-        found = by_row.get((unit, file, sheet, int(row)), []) if not _blank(row) else []
+        found = by_row.get((unit, file, sheet, int(row)), []) if not is_missing(row) else []
         errors = [p for p in found if p.is_error]
         counts["_errors"][i] = len(errors)
         counts["_warnings"][i] = len(found) - len(errors)
@@ -477,7 +478,7 @@ def group_metrics(
         if len(invalid):
             subsets.append((INVALID_GROUP, invalid))
         for name, at in subsets:
-            units = {u for u in unit_of[at] if not _blank(u)}
+            units = {u for u in unit_of[at] if not is_missing(u)}
             on_time = {u for u in units & expected if deliveries.get(u) and deliveries[u].on_time}
             records.append(
                 {
@@ -583,8 +584,8 @@ def month_over_month(trend: pd.DataFrame, period: Period) -> pd.DataFrame:
             "previous_period": previous_label,
         }
         for m in MOM_METRICS:
-            now = _number(row.get(m))
-            then = _number(before[m]) if before is not None else math.nan
+            now = as_float(row.get(m), math.nan)
+            then = as_float(before[m], math.nan) if before is not None else math.nan
             record.update({m: now, f"{m}_previous": then, f"{m}_delta": now - then})
         records.append(record)
     return pd.DataFrame.from_records(records, columns=columns)
@@ -715,17 +716,6 @@ def _filled(values: pd.Series) -> pd.Series:
     """True where a text cell holds something other than blanks."""
     text = values.astype("string").str.strip()
     return (text.notna() & text.ne("")).fillna(False).astype(bool)
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
-
-
-def _number(value: object) -> float:
-    """A trend value as a float (booleans as 0/1), NaN when undefined."""
-    if _blank(value) or value is pd.NaT:
-        return math.nan
-    return float(value)
 
 
 def _local(moment: dt.datetime) -> dt.datetime:

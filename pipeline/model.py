@@ -12,6 +12,8 @@ from pipeline.problems import Problem
 if TYPE_CHECKING:
     import pandas as pd
 
+    from pipeline.outputs import OutputLayout
+
 Status = Literal["accepted", "rejected", "superseded"]
 STATUS_LABEL = {"accepted": "Diterima", "rejected": "Ditolak", "superseded": "Digantikan"}
 
@@ -113,4 +115,5 @@ class RunResult:
     started: dt.datetime
     finished: dt.datetime | None = None
     info: dict[str, Any] = field(default_factory=dict)  # versions, suite versions, GX stats
-    outputs: list[Path] = field(default_factory=list)
+    layout: OutputLayout | None = None  # where the month's outputs go (None: not written by run)
+    outputs: list[Path] = field(default_factory=list)  # files written, in the order written

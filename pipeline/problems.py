@@ -17,12 +17,12 @@ cells. ``E`` codes are errors, ``W`` codes warnings.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from pipeline.plain import display_value
 from pipeline.schema import cell_ref, column_index
 
 Severity = Literal["error", "warning"]
@@ -74,21 +74,6 @@ class Problem:
         out = asdict(self)
         out["cell"] = self.cell
         return out
-
-
-def display_value(value: object) -> str | None:
-    """The text shown for an offending value: None for empty, no float noise (``12`` not
-    ``12.0``), long text cut at 200 characters."""
-    if value is None:
-        return None
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    text = str(value)
-    return text if len(text) <= 200 else text[:199] + "…"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,9 +3,10 @@
     ingest -> validate -> metrics -> publish -> history
 
 Only this module knows the order; each stage is a function of plain data. Outputs go to
-``<outputs>/<YYYY-MM>/`` (each file written atomically, the manifest last) and the run is
-recorded in ``<outputs>/riwayat.sqlite`` in one transaction after the files are in place, so a
-run killed at any moment leaves the previous outputs and history intact.
+``<outputs>/<YYYY-MM>/`` (each file written atomically, the manifest last; names and paths from
+:class:`~pipeline.outputs.OutputLayout`) and the run is recorded in ``<outputs>/riwayat.sqlite``
+in one transaction after the files are in place, so a run killed at any moment leaves the
+previous outputs and history intact.
 """
 
 from __future__ import annotations
@@ -28,18 +29,11 @@ from pipeline.fsutil import atomic_path
 from pipeline.locale_id import number
 from pipeline.locking import OutputLock
 from pipeline.model import STATUS_LABEL, RunResult, Submission
+from pipeline.outputs import FEEDBACK_FOLDER, MANIFEST_FILE, REMINDERS_FILE, OutputLayout
 from pipeline.problems import SEVERITY_LABEL, Problem, sort_problems
-from pipeline.registry import Period, load_registry
+from pipeline.registry import Period, Registry, load_registry
 
 log = logging.getLogger("rbpipe")
-
-HISTORY_FILE = "riwayat.sqlite"
-LOG_FILE = "rbpipe.log"
-ARRIVALS_DIR = "kedatangan"
-
-
-def regency_workbook_name(period: Period) -> str:
-    return f"Konsolidasi_RB_{period}.xlsx"
 
 
 def run_clock() -> dt.datetime:
@@ -100,10 +94,9 @@ def _check_outputs_writable(outputs: Path) -> None:
 
 
 @contextlib.contextmanager
-def _run_log(folder: Path) -> Iterator[None]:
-    """Log the run to ``<folder>/rbpipe.log`` (written beside the outputs, replaced at the end)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / LOG_FILE) as tmp:
+def _run_log(path: Path) -> Iterator[None]:
+    """Log the run to ``path`` (``rbpipe.log`` beside the outputs, replaced at the end)."""
+    with atomic_path(path) as tmp:
         handler = logging.FileHandler(tmp, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root = logging.getLogger()
@@ -133,22 +126,22 @@ def run_month(
     progress: bool = False,
 ) -> RunResult:
     """Consolidate one month. Raises RunError only when the run cannot happen at all."""
-    inputs, outputs = Path(inputs), Path(outputs)
-    month_in = inputs / str(period)
+    layout = OutputLayout(outputs=Path(outputs), period=period, inputs=Path(inputs))
+    month_in = layout.month_inputs
     if not month_in.is_dir():
         raise RunError(
             f"Folder kiriman {month_in} tidak ditemukan. Simpan berkas dari unit kerja di folder "
             f"itu (atau jalankan 'rbpipe demo --period {period} --out {month_in}' untuk data contoh)."
         )
-    registry = load_registry(registry_dir or inputs)
-    _check_outputs_writable(outputs)
+    registry = load_registry(registry_dir or layout.inputs)
+    _check_outputs_writable(layout.outputs)
     workers = workers or os.cpu_count() or 1
-    out_month = outputs / str(period)
 
-    with OutputLock(outputs, wait=wait):
-        _remove_stale_temporaries(out_month)
-        with _run_log(out_month):
-            return _run_locked(period, month_in, inputs, outputs, out_month, registry, workers)
+    with OutputLock(layout.outputs, wait=wait):
+        _remove_stale_temporaries(layout.month)
+        layout.month.mkdir(parents=True, exist_ok=True)
+        with _run_log(layout.log):
+            return _run_locked(layout, registry, workers)
 
 
 def _remove_stale_temporaries(folder: Path) -> None:
@@ -161,7 +154,7 @@ def _remove_stale_temporaries(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _run_locked(period, month_in, inputs, outputs, out_month, registry, workers) -> RunResult:
+def _run_locked(layout: OutputLayout, registry: Registry, workers: int) -> RunResult:
     from pipeline.history import History, read_arrivals
     from pipeline.ingest import ingest_month
     from pipeline.metrics import compute_metrics
@@ -170,16 +163,16 @@ def _run_locked(period, month_in, inputs, outputs, out_month, registry, workers)
     from pipeline.publish.regency import write_regency_workbook
     from pipeline.validate import validate
 
+    period, month_in = layout.period, layout.month_inputs
     started = run_clock()
     stages: dict[str, dict] = {}
-    log.info("rekap %s dimulai: masukan %s, keluaran %s", period, month_in, out_month)
+    log.info("rekap %s dimulai: masukan %s, keluaran %s", period, month_in, layout.month)
 
     with _stage(stages, "ingest"):
         ingested = ingest_month(month_in, period, registry, workers=workers)
-        arrivals_file = inputs / ARRIVALS_DIR / f"{period}.csv"
-        arrivals = read_arrivals(arrivals_file) if arrivals_file.exists() else None
+        arrivals = read_arrivals(layout.arrivals) if layout.arrivals.exists() else None
 
-    history = History(outputs / HISTORY_FILE)
+    history = History(layout.history)
     try:
         with _stage(stages, "validate"):
             previous = history.previous_rows(period)
@@ -212,6 +205,7 @@ def _run_locked(period, month_in, inputs, outputs, out_month, registry, workers)
             metrics=metrics,
             trend=trend,
             started=started,
+            layout=layout,
             info={
                 "versions": _versions(),
                 "suite_versions": validation.suite_versions,
@@ -225,23 +219,18 @@ def _run_locked(period, month_in, inputs, outputs, out_month, registry, workers)
         )
 
         with _stage(stages, "publish"):
-            out_month.mkdir(parents=True, exist_ok=True)
-            regency = out_month / regency_workbook_name(period)
-            feedback_dir = out_month / "umpan_balik"
             # Feedback workbooks are written by worker processes while this one writes the
             # regency workbook.
-            with FeedbackWriter(feedback_dir, run, workers=workers) as feedback:
-                write_regency_workbook(regency, run)
-            run.outputs.append(regency)
+            with FeedbackWriter(layout.feedback_folder, run, workers=workers) as feedback:
+                write_regency_workbook(layout.regency_workbook, run)
+            run.outputs.append(layout.regency_workbook)
             run.outputs.extend(feedback.paths)
-            reminders = out_month / "belum_mengirim.xlsx"
-            write_reminders(reminders, run)
-            run.outputs.append(reminders)
-            _remove_stale_feedback(feedback_dir, run.outputs)
+            write_reminders(layout.reminders, run)
+            run.outputs.append(layout.reminders)
+            _remove_stale_feedback(layout, run.outputs)
             run.finished = run_clock()
-            manifest = out_month / "manifest.json"
-            run.outputs.append(manifest)
-            write_manifest(manifest, run)
+            run.outputs.append(layout.manifest)
+            write_manifest(layout.manifest, run)
 
         with _stage(stages, "history"):
             history.record(run)
@@ -251,12 +240,10 @@ def _run_locked(period, month_in, inputs, outputs, out_month, registry, workers)
     return run
 
 
-def _remove_stale_feedback(folder: Path, keep: list[Path]) -> None:
+def _remove_stale_feedback(layout: OutputLayout, keep: list[Path]) -> None:
     """Feedback files left by an earlier run of this month for files no longer present."""
-    if not folder.is_dir():
-        return
     keep_names = {p.name for p in keep}
-    for path in folder.glob("*_umpan_balik.xlsx"):
+    for path in layout.feedback_workbooks():
         if path.name not in keep_names:
             log.info("umpan balik lama dihapus: %s", path.name)
             path.unlink(missing_ok=True)
@@ -270,7 +257,8 @@ def summary_lines(run: RunResult) -> list[str]:
     errors = sum(p.severity == "error" for p in run.problems)
     warnings = len(run.problems) - errors
     rows = len(run.rows)
-    out_month = run.outputs[0].parent if run.outputs else Path(".")
+    layout = run.layout or OutputLayout(outputs=Path("."), period=run.period)
+    feedback = sum(1 for p in run.outputs if p.parent == layout.feedback_folder)
     lines = [
         f"Rekap {run.period.label} selesai.",
         f"  Berkas   : {len(subs)} berkas ({counts['accepted']} diterima, "
@@ -278,10 +266,9 @@ def summary_lines(run: RunResult) -> list[str]:
         f"  Unit     : {reg.get('units_submitted', 0)} dari {reg.get('units_expected', 0)} unit "
         f"mengirim, {reg.get('units_on_time', 0)} tepat waktu",
         f"  Data     : {rows} rencana aksi direkap; {errors} kesalahan, {warnings} peringatan",
-        f"  Hasil    : {out_month}/",
-        f"             {regency_workbook_name(run.period)} (rekap kabupaten), umpan_balik/ "
-        f"({sum(1 for p in run.outputs if p.parent.name == 'umpan_balik')} berkas), "
-        "belum_mengirim.xlsx, manifest.json",
+        f"  Hasil    : {layout.month}/",
+        f"             {layout.regency_workbook.name} (rekap kabupaten), {FEEDBACK_FOLDER}/ "
+        f"({feedback} berkas), {REMINDERS_FILE}, {MANIFEST_FILE}",
     ]
     stages = run.info.get("stages", {})
     if stages:

@@ -77,7 +77,8 @@ import pandas as pd
 from pipeline import model, schema
 from pipeline.errors import RunError
 from pipeline.gx import RUNS, build_suite, failing_rows, run_suite
-from pipeline.problems import EXPECTATIONS_DIR, Problem, display_value, sort_problems
+from pipeline.plain import display_value, is_missing
+from pipeline.problems import EXPECTATIONS_DIR, Problem, sort_problems
 from pipeline.registry import Period, Registry
 
 __all__ = [
@@ -750,10 +751,7 @@ def _problems(result: Any, frame: pd.DataFrame, plans: pd.DataFrame) -> list[Pro
 
 def _present(values: list | None, i: int) -> object:
     """``values[i]``, or None when there is no such column or the value is missing."""
-    if values is None:
-        return None
-    value = values[i]
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+    return None if values is None or is_missing(values[i]) else values[i]
 
 
 def _fill(text: str, lookup: Callable[[str], object], *, field: str | None, value: object) -> str:

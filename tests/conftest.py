@@ -75,6 +75,33 @@ REGENCY_SHEETS = [
     "Legenda",
 ]
 
+# Names of a month's outputs (docs/contracts.md "Published files"), stated once for the tests;
+# tests/test_outputs.py checks pipeline.outputs.OutputLayout against them. Paths are relative to
+# the outputs folder; {period} is YYYY-MM.
+HISTORY_FILE = "riwayat.sqlite"
+LOCK_FILE = ".rbpipe.lock"
+REMINDERS_FILE = "belum_mengirim.xlsx"
+MANIFEST_FILE = "manifest.json"
+LOG_FILE = "rbpipe.log"
+FEEDBACK_FOLDER = "umpan_balik"
+
+
+def regency_workbook_name(period: object) -> str:
+    return f"Konsolidasi_RB_{period}.xlsx"
+
+
+def report_name(period: object) -> str:
+    return f"Laporan_RB_{period}.html"
+
+
+def feedback_name(kode: str, period: object) -> str:
+    return f"{kode}_{period}_umpan_balik.xlsx"
+
+
+def unknown_feedback_name(stem: str, period: object) -> str:
+    return f"TIDAK-DIKENAL_{stem}_{period}_umpan_balik.xlsx"
+
+
 # Installed in every Python process of a guarded run (parent and ingest workers alike).
 NETWORK_GUARD = """
 import os, socket
@@ -221,7 +248,7 @@ class DemoRun:
 
     @property
     def manifest(self) -> dict:
-        return json.loads((self.month / "manifest.json").read_text(encoding="utf-8"))
+        return json.loads((self.month / MANIFEST_FILE).read_text(encoding="utf-8"))
 
 
 PERIOD = "2025-10"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import FEEDBACK_FOLDER, MANIFEST_FILE, REMINDERS_FILE, regency_workbook_name
 
-from pipeline import bench
+import bench
 from pipeline.demo import generate_month
 from pipeline.publish import feedback
 from pipeline.publish.regency import INFO_LABELS, SHEET_INFO
@@ -103,15 +104,15 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 def test_feedback_and_reminders_are_byte_identical(two_runs):
     one, two = (_files(f) for f in two_runs)
-    names = [n for n in one if n != f"Konsolidasi_RB_{PERIOD}.xlsx"]
-    assert len([n for n in names if n.startswith("umpan_balik/")]) > 10
-    assert "belum_mengirim.xlsx" in names
+    names = [n for n in one if n != regency_workbook_name(PERIOD)]
+    assert len([n for n in names if n.startswith(f"{FEEDBACK_FOLDER}/")]) > 10
+    assert REMINDERS_FILE in names
     assert set(one) == set(two)
     assert [n for n in names if one[n] != two[n]] == []
 
 
 def test_regency_workbook_differs_only_in_the_worker_count_it_reports(two_runs):
-    name = f"Konsolidasi_RB_{PERIOD}.xlsx"
+    name = regency_workbook_name(PERIOD)
     with zipfile.ZipFile(two_runs[0] / name) as a, zipfile.ZipFile(two_runs[1] / name) as b:
         assert a.namelist() == b.namelist()
         differing = [n for n in a.namelist() if a.read(n) != b.read(n)]
@@ -131,7 +132,7 @@ def test_regency_workbook_differs_only_in_the_worker_count_it_reports(two_runs):
 
 def test_manifests_are_equal_but_for_timing_and_worker_count(two_runs):
     one, two = (
-        json.loads((folder / "manifest.json").read_text(encoding="utf-8")) for folder in two_runs
+        json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8")) for folder in two_runs
     )
     assert (one["info"]["workers"], two["info"]["workers"]) == (1, 2)
     for manifest in (one, two):

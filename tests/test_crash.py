@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import RBPIPE, guarded_env, rbpipe
+from conftest import HISTORY_FILE, MANIFEST_FILE, RBPIPE, guarded_env, rbpipe, regency_workbook_name
 
 PERIOD = "2025-10"
 KILLS = 10
@@ -25,17 +25,17 @@ def _outputs_intact(out: Path) -> None:
     """Every output is whole: workbooks are valid zips, the manifest parses and lists files that
     exist, the history database passes its integrity check and holds one complete month."""
     month = out / PERIOD
-    manifest = json.loads((month / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((month / MANIFEST_FILE).read_text(encoding="utf-8"))
     assert manifest["period"] == PERIOD
     books = sorted(month.rglob("*.xlsx"))
-    assert any(p.name.startswith("Konsolidasi_RB_") for p in books)
+    assert any(p.name == regency_workbook_name(month.name) for p in books)
     for path in books:
         if path.name.startswith("."):
             continue  # a killed writer's temporary file: never read, cleaned by the next run
         with zipfile.ZipFile(path) as z:
             assert z.testzip() is None, path.name
             assert "xl/workbook.xml" in z.namelist()
-    db = sqlite3.connect(out / "riwayat.sqlite")
+    db = sqlite3.connect(out / HISTORY_FILE)
     try:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
@@ -43,7 +43,7 @@ def _outputs_intact(out: Path) -> None:
     from pipeline.history import History
     from pipeline.registry import Period
 
-    with History(out / "riwayat.sqlite") as history:
+    with History(out / HISTORY_FILE) as history:
         trend = history.trend(Period.parse(PERIOD))
     assert sorted(set(trend["period"])) == [PERIOD]
     assert len(trend) == 52  # 51 units + the regency row: one complete snapshot

@@ -12,7 +12,19 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import MANIFEST_FILE_KEYS, MANIFEST_UNIT_KEYS, REGENCY_SHEETS, guarded_env
+from conftest import (
+    FEEDBACK_FOLDER,
+    LOG_FILE,
+    MANIFEST_FILE,
+    MANIFEST_FILE_KEYS,
+    MANIFEST_UNIT_KEYS,
+    PERIOD,
+    REGENCY_SHEETS,
+    REMINDERS_FILE,
+    feedback_name,
+    guarded_env,
+    regency_workbook_name,
+)
 
 from pipeline import schema
 from pipeline.cli import cli
@@ -34,13 +46,13 @@ def test_run_completes_and_prints_where_the_outputs_are(demo_run):
     run = demo_run.run
     assert run.returncode == 0, run.stderr
     assert "Rekap Oktober 2025 selesai." in run.stdout
-    assert "Konsolidasi_RB_2025-10.xlsx" in run.stdout
+    assert regency_workbook_name(PERIOD) in run.stdout
     assert "Traceback" not in run.stderr
     for name in (
-        "Konsolidasi_RB_2025-10.xlsx",
-        "manifest.json",
-        "belum_mengirim.xlsx",
-        "rbpipe.log",
+        regency_workbook_name(PERIOD),
+        MANIFEST_FILE,
+        REMINDERS_FILE,
+        LOG_FILE,
     ):
         assert (demo_run.month / name).is_file(), name
     assert not [p.name for p in demo_run.month.rglob(".*tmp*")], "temporary files left behind"
@@ -110,7 +122,7 @@ def test_manifest_holds_the_contract_keys(demo_run):
     assert all(set(u) >= set(MANIFEST_UNIT_KEYS) for u in m["units"])
     assert all(set(p) >= MANIFEST_PROBLEM_KEYS for p in m["problems"])
     assert len(m["units"]) == 51
-    assert "Konsolidasi_RB_2025-10.xlsx" in m["outputs"]
+    assert regency_workbook_name(PERIOD) in m["outputs"]
 
 
 def test_every_file_has_the_fate_the_demo_planned(demo_run):
@@ -172,7 +184,7 @@ def test_no_error_is_reported_on_a_row_the_demo_made_clean(demo_run):
 
 @pytest.fixture(scope="module")
 def regency(demo_run):
-    return openpyxl.load_workbook(demo_run.month / "Konsolidasi_RB_2025-10.xlsx")
+    return openpyxl.load_workbook(demo_run.month / regency_workbook_name(PERIOD))
 
 
 def test_regency_workbook_has_the_sheets_of_the_issue(regency):
@@ -213,9 +225,7 @@ def test_every_expected_unit_is_in_the_submission_status(regency):
 
 
 def _feedback(demo_run, kode):
-    return openpyxl.load_workbook(
-        demo_run.month / "umpan_balik" / f"{kode}_2025-10_umpan_balik.xlsx"
-    )
+    return openpyxl.load_workbook(demo_run.month / FEEDBACK_FOLDER / feedback_name(kode, PERIOD))
 
 
 def _fixes(book) -> list[dict]:
@@ -282,7 +292,7 @@ def test_no_feedback_workbook_shows_another_units_plans(demo_run):
     texts_by_unit: dict[str, set[str]] = {}
     for kind in schema.KINDS:
         df = pd.read_excel(
-            demo_run.month / "Konsolidasi_RB_2025-10.xlsx",
+            demo_run.month / regency_workbook_name(PERIOD),
             sheet_name=schema.SHEETS[kind].name,
             engine="calamine",
         )
@@ -294,10 +304,10 @@ def test_no_feedback_workbook_shows_another_units_plans(demo_run):
     for unit, texts in texts_by_unit.items():
         for t in texts:
             owners.setdefault(t, set()).add(unit)
-    folder = demo_run.month / "umpan_balik"
+    folder = demo_run.month / FEEDBACK_FOLDER
     checked = 0
     for unit in texts_by_unit:
-        book = openpyxl.load_workbook(folder / f"{unit}_2025-10_umpan_balik.xlsx")
+        book = openpyxl.load_workbook(folder / feedback_name(unit, PERIOD))
         seen = {
             str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value
         } | {

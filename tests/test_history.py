@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import HISTORY_FILE
 
 from pipeline.errors import RunError
 from pipeline.history import SCHEMA_VERSION, TREND_COLUMNS, History, trend_rows
@@ -111,7 +112,7 @@ def counts(path: Path) -> dict[str, int]:
 
 @pytest.fixture
 def db_path(tmp_path) -> Path:
-    return tmp_path / "outputs" / "riwayat.sqlite"
+    return tmp_path / "outputs" / HISTORY_FILE
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import CORPUS, needs_corpus, rbpipe, snapshot
+from conftest import (
+    CORPUS,
+    FEEDBACK_FOLDER,
+    MANIFEST_FILE,
+    feedback_name,
+    needs_corpus,
+    rbpipe,
+    regency_workbook_name,
+    snapshot,
+)
 
 from pipeline.problems import load_catalogue
 
@@ -108,7 +117,7 @@ def hostile_run(tmp_path_factory):
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     import json
 
-    manifest = json.loads((base / "outputs" / PERIOD / "manifest.json").read_text())
+    manifest = json.loads((base / "outputs" / PERIOD / MANIFEST_FILE).read_text())
     return {
         "run": run,
         "manifest": manifest,
@@ -189,8 +198,8 @@ def test_formula_like_unit_text_is_written_as_text_everywhere(hostile_run):
     out = hostile_run["outputs"]
     unit = hostile_run["injected"].unit
     for path in (
-        out / f"Konsolidasi_RB_{PERIOD}.xlsx",
-        out / "umpan_balik" / f"{unit}_{PERIOD}_umpan_balik.xlsx",
+        out / regency_workbook_name(PERIOD),
+        out / FEEDBACK_FOLDER / feedback_name(unit, PERIOD),
     ):
         # ingest strips surrounding whitespace: "\t=1+1" arrives as "=1+1", still text
         expected = {t.strip() for t in INJECTIONS}

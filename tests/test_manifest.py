@@ -7,8 +7,16 @@ import math
 import random
 
 import pytest
-from conftest import MANIFEST_FILE_KEYS, MANIFEST_UNIT_KEYS
-from factories import make_run, problem
+from conftest import (
+    FEEDBACK_FOLDER,
+    HISTORY_FILE,
+    MANIFEST_FILE,
+    MANIFEST_FILE_KEYS,
+    MANIFEST_UNIT_KEYS,
+    feedback_name,
+    regency_workbook_name,
+)
+from factories import PERIOD, make_run, problem
 
 from pipeline import __version__
 from pipeline.publish.manifest import build_manifest, manifest_text, write_manifest
@@ -120,7 +128,7 @@ def test_no_nan_and_unicode_kept(tmp_path):
             "RB-W101", "Realisasi “jauh” di atas target — periksa.", "Periksa ±.", unit="DINKES"
         )
     )
-    path = tmp_path / "2025-10" / "manifest.json"
+    path = tmp_path / "2025-10" / MANIFEST_FILE
     write_manifest(path, run)
     raw = path.read_bytes()
     assert "“jauh” di atas target — periksa".encode() in raw
@@ -136,16 +144,16 @@ def test_outputs_are_relative_to_the_manifest_folder(tmp_path):
     run = make_run()
     month = tmp_path / "outputs" / "2025-10"
     run.outputs = [
-        month / "umpan_balik" / "DINKES_2025-10_umpan_balik.xlsx",
-        month / "Konsolidasi_RB_2025-10.xlsx",
-        tmp_path / "outputs" / "riwayat.sqlite",
+        month / FEEDBACK_FOLDER / feedback_name("DINKES", PERIOD),
+        month / regency_workbook_name(PERIOD),
+        tmp_path / "outputs" / HISTORY_FILE,
     ]
-    write_manifest(month / "manifest.json", run)
-    loaded = json.loads((month / "manifest.json").read_text(encoding="utf-8"))
+    write_manifest(month / MANIFEST_FILE, run)
+    loaded = json.loads((month / MANIFEST_FILE).read_text(encoding="utf-8"))
     assert loaded["outputs"] == [
-        "../riwayat.sqlite",
-        "Konsolidasi_RB_2025-10.xlsx",
-        "umpan_balik/DINKES_2025-10_umpan_balik.xlsx",
+        f"../{HISTORY_FILE}",
+        regency_workbook_name(PERIOD),
+        f"{FEEDBACK_FOLDER}/{feedback_name('DINKES', PERIOD)}",
     ]
 
 

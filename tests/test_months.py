@@ -8,7 +8,7 @@ import sqlite3
 
 import openpyxl
 import pytest
-from conftest import rbpipe
+from conftest import HISTORY_FILE, MANIFEST_FILE, rbpipe, regency_workbook_name
 
 pytestmark = pytest.mark.slow
 SEED = 17
@@ -34,7 +34,7 @@ def two_months(tmp_path_factory):
 
 
 def _manifest(outputs, period):
-    return json.loads((outputs / period / "manifest.json").read_text(encoding="utf-8"))
+    return json.loads((outputs / period / MANIFEST_FILE).read_text(encoding="utf-8"))
 
 
 def test_all_three_runs_complete(two_months):
@@ -43,7 +43,9 @@ def test_all_three_runs_complete(two_months):
 
 
 def test_the_second_months_trend_shows_both_months(two_months):
-    book = openpyxl.load_workbook(two_months["outputs"] / "2025-10" / "Konsolidasi_RB_2025-10.xlsx")
+    book = openpyxl.load_workbook(
+        two_months["outputs"] / "2025-10" / regency_workbook_name("2025-10")
+    )
     texts = {str(c) for row in book["Tren"].iter_rows(values_only=True) for c in row if c}
     assert any("September 2025" in t or "2025-09" in t for t in texts)
     assert any("Oktober 2025" in t or "2025-10" in t for t in texts)
@@ -67,7 +69,7 @@ def test_the_first_month_has_no_target_change_warnings(two_months):
 
 
 def test_rerunning_a_month_replaces_its_snapshot(two_months):
-    db = sqlite3.connect(two_months["outputs"] / "riwayat.sqlite")
+    db = sqlite3.connect(two_months["outputs"] / HISTORY_FILE)
     try:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         assert tables
@@ -76,7 +78,7 @@ def test_rerunning_a_month_replaces_its_snapshot(two_months):
     from pipeline.history import History
     from pipeline.registry import Period
 
-    with History(two_months["outputs"] / "riwayat.sqlite") as history:
+    with History(two_months["outputs"] / HISTORY_FILE) as history:
         trend = history.trend(Period.parse("2025-10"))
         assert sorted(set(trend["period"])) == ["2025-09", "2025-10"]
         assert len(trend) == 2 * 52  # 51 units + the regency row, once per month

@@ -13,14 +13,15 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
-from factories import DINSOS_FILE, HOSTILE_TEXTS, make_run, unit_texts
+from conftest import REMINDERS_FILE, feedback_name, unknown_feedback_name
+from factories import DINSOS_FILE, HOSTILE_TEXTS, PERIOD, make_run, unit_texts
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline import schema
+from pipeline.outputs import safe_file_part
 from pipeline.problems import load_catalogue
 from pipeline.publish.feedback import feedback_views, write_feedback_workbooks, write_reminders
-from pipeline.publish.styles import safe_file_part
 
 ERROR_FILL = "FFFFC7CE"
 WARNING_FILL = "FFFFEB9C"
@@ -44,7 +45,7 @@ def books(folder) -> dict[str, openpyxl.Workbook]:
 
 
 def book_of(books, kode: str) -> openpyxl.Workbook:
-    return books[f"{kode}_2025-10_umpan_balik.xlsx"]
+    return books[feedback_name(kode, PERIOD)]
 
 
 def fixes(book) -> list[dict]:
@@ -75,13 +76,10 @@ def all_text(book) -> list[str]:
 def test_one_workbook_per_sender(folder):
     names = sorted(p.name for p in folder.glob("*.xlsx"))
     assert names == [
-        "BAPPEDA_2025-10_umpan_balik.xlsx",
-        "DINKES_2025-10_umpan_balik.xlsx",
-        "DINSOS_2025-10_umpan_balik.xlsx",
-        "DISKOMINFO_2025-10_umpan_balik.xlsx",
-        "INSPEKTORAT_2025-10_umpan_balik.xlsx",
-        "TIDAK-DIKENAL_laporan-rb-final_2025-10_umpan_balik.xlsx",
-        "TIDAK-DIKENAL_scan-undangan_2025-10_umpan_balik.xlsx",
+        *(feedback_name(k, PERIOD) for k in ("BAPPEDA", "DINKES", "DINSOS", "DISKOMINFO")),
+        feedback_name("INSPEKTORAT", PERIOD),
+        unknown_feedback_name("laporan-rb-final", PERIOD),
+        unknown_feedback_name("scan-undangan", PERIOD),
     ]
     assert not list(folder.glob(".*")), "no temporary files left behind"
 
@@ -163,7 +161,7 @@ def test_rejected_file_says_why_and_what_to_send(books):
 
 
 def test_unknown_sender_gets_its_own_workbook(books):
-    book = books["TIDAK-DIKENAL_laporan-rb-final_2025-10_umpan_balik.xlsx"]
+    book = books[unknown_feedback_name("laporan-rb-final", PERIOD)]
     text = "\n".join(all_text(book))
     assert "Pengirim tidak dikenali" in text
     assert "laporan rb (final).xlsx" in text and "tidak dapat dikenali" in text
@@ -222,7 +220,7 @@ def test_no_workbook_shows_another_senders_data(run, books, folder):
 
 
 def test_reminders_list_units_whose_report_is_missing(run, tmp_path):
-    path = tmp_path / "belum_mengirim.xlsx"
+    path = tmp_path / REMINDERS_FILE
     write_reminders(path, run)
     ws = openpyxl.load_workbook(path).active
     rows = {r[1].value: r for r in ws.iter_rows(min_row=6) if r[1].value}
@@ -248,7 +246,7 @@ def test_names_built_from_received_files_are_safe(text):
 @pytest.mark.libreoffice
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 def test_libreoffice_renders_feedback_without_hash_marks(folder, tmp_path):
-    path = folder / "DINSOS_2025-10_umpan_balik.xlsx"
+    path = folder / feedback_name("DINSOS", PERIOD)
     subprocess.run(
         [
             "soffice",

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import REGENCY_SHEETS
+from conftest import REGENCY_SHEETS, regency_workbook_name
 from factories import HOSTILE_TEXTS, PERIOD, make_run
 
 from pipeline import schema
 from pipeline.publish.regency import (
     consolidated_headers,
-    regency_file_name,
     write_regency_workbook,
 )
 
@@ -36,7 +35,7 @@ def run():
 
 @pytest.fixture(scope="module")
 def path(run, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("regency") / regency_file_name(run.period)
+    out = tmp_path_factory.mktemp("regency") / regency_workbook_name(run.period)
     write_regency_workbook(out, run)
     return out
 
@@ -59,7 +58,7 @@ def table_rows(ws, header_row: int) -> list[dict]:
 
 
 def test_file_name_and_sheet_order(path, book):
-    assert path.name == "Konsolidasi_RB_2025-10.xlsx"
+    assert path.name == regency_workbook_name("2025-10")
     assert book.sheetnames == REGENCY_SHEETS
     assert not list(path.parent.glob(".*tmp-*")), "the temporary file must be renamed away"
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +38,8 @@ from pipeline import schema
 from pipeline.fsutil import atomic_path
 from pipeline.locale_id import number
 from pipeline.model import STATUS_LABEL, RunResult, SheetLayout, Submission
+from pipeline.outputs import feedback_name, unknown_sender_names
+from pipeline.plain import flag, is_missing, to_plain
 from pipeline.problems import SEVERITY_LABEL, Problem, sort_problems
 from pipeline.publish.regency import LEGEND_COLUMNS, PLAN_STATUS_NOT_COUNTED, TERMS, legend_rows
 from pipeline.publish.styles import (
@@ -49,9 +50,6 @@ from pipeline.publish.styles import (
     Column,
     Formats,
     Sheet,
-    clean,
-    flag,
-    is_missing,
     iter_records,
     metric_style,
     open_workbook,
@@ -59,19 +57,16 @@ from pipeline.publish.styles import (
     problem_note,
     problem_tone,
     row_height,
-    safe_file_part,
     tanggal,
     wrapped_lines,
     write_table,
 )
 from pipeline.registry import Period, Settings
 
-UNKNOWN_SENDER = "TIDAK-DIKENAL"
 SHEET_SUMMARY = "Ringkasan"
 SHEET_FIXES = "Perbaikan"
 SHEET_LEGEND = "Legenda"
 TABLE_TOP = 4
-REMINDERS_FILE = "belum_mengirim.xlsx"
 # Feedback workbooks are written by a process pool from this many on: below it, starting the
 # workers (each imports pandas and xlsxwriter, ~1 s) costs more than it saves.
 POOL_MIN_WORKBOOKS = 120
@@ -123,10 +118,6 @@ class UnitView:
         return sum(not p.is_error for p in self.problems)
 
 
-def feedback_file_name(kode: str, period: Period) -> str:
-    return f"{kode}_{period}_umpan_balik.xlsx"
-
-
 def _medians(units: pd.DataFrame) -> dict:
     reported = units[units["submitted"].map(lambda v: bool(flag(v)))]
     out = {}
@@ -151,7 +142,7 @@ def iter_feedback_views(run: RunResult) -> Iterator[UnitView]:
     reads the frames through the indexes)."""
     units = run.metrics.units
     medians = _medians(units)
-    ranked = int(units["rank"].map(lambda v: clean(v) is not None).sum())
+    ranked = int(units["rank"].map(lambda v: to_plain(v) is not None).sum())
     by_code = {row["kode"]: row for row in units.to_dict("records")}
     common = {
         "period": run.period,
@@ -191,15 +182,12 @@ def iter_feedback_views(run: RunResult) -> Iterator[UnitView]:
                 plans=plans,
                 problems=tuple(sort_problems([run.problems[i] for i in sorted(found)])),
                 metrics=by_code.get(kode, {}),
-                file_name=feedback_file_name(kode, run.period),
+                file_name=feedback_name(kode, run.period),
                 **common,
             )
-        taken: Counter = Counter()
-        for sub in sorted((s for s in run.submissions if not s.unit), key=lambda s: s.name):
-            stem = safe_file_part(Path(sub.name).stem)
-            taken[stem] += 1
-            if taken[stem] > 1:
-                stem = f"{stem}-{taken[stem]}"
+        unknown = sorted((s for s in run.submissions if not s.unit), key=lambda s: s.name)
+        names = unknown_sender_names([s.name for s in unknown], run.period)
+        for sub in unknown:
             yield UnitView(
                 kode=None,
                 nama=None,
@@ -209,7 +197,7 @@ def iter_feedback_views(run: RunResult) -> Iterator[UnitView]:
                     sort_problems([run.problems[i] for i in anonymous.get(sub.name, [])])
                 ),
                 metrics={},
-                file_name=f"{UNKNOWN_SENDER}_{stem}_{run.period}_umpan_balik.xlsx",
+                file_name=names[sub.name],
                 **common,
             )
 
@@ -584,10 +572,10 @@ def _status_block(sheet: Sheet, view: UnitView, accepted: Submission, row: int) 
 def _metrics_block(sheet: Sheet, view: UnitView, row: int) -> int:
     m = view.metrics
     sheet.text(row, 0, "Capaian Anda dibanding kabupaten", "section")
-    rank = clean(m.get("rank"))
+    rank = to_plain(m.get("rank"))
     rows = []
     for metric in UNIT_METRICS:
-        mine, median = clean(m.get(metric)), view.medians.get(metric)
+        mine, median = to_plain(m.get(metric)), view.medians.get(metric)
         if mine is None or median is None:
             note = "belum dapat dibandingkan"
         elif abs(mine - median) < 1e-9:
@@ -798,10 +786,10 @@ def _render_rows(
     for plan in _rows_of(view, kind, accepted):
         row = int(plan["_row"])
         for name, col_key, raw_key, fallback, number_style, text_style in specs:
-            letter = clean(plan.get(col_key)) or fallback
+            letter = to_plain(plan.get(col_key)) or fallback
             if not letter:
                 continue
-            raw = clean(plan.get(raw_key)) if raw_key else None
+            raw = to_plain(plan.get(raw_key)) if raw_key else None
             value = raw if raw is not None else plan.get(name)
             style = number_style if number_style and raw is None else text_style
             grid[(row, str(letter))] = (value, style)
@@ -829,7 +817,7 @@ def _render_rows(
         r, c = row - 1, index[letter] - 1
         found = marks.get((row, letter))
         tone = problem_tone(found) if found else None
-        plain = clean(value)
+        plain = to_plain(value)
         if style in ("header", "header_muted"):
             sheet.text(r, c, value, style) if not found else sheet.text(r, c, value, "text", tone)
         elif isinstance(plain, str) and plain.startswith(("http://", "https://")):

@@ -16,39 +16,16 @@ the machines that read this file. ``outputs`` are relative to the manifest's fol
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from pipeline import __version__
 from pipeline.fsutil import write_text_atomic
 from pipeline.metrics import METRIC_KEYS
 from pipeline.model import RunResult
+from pipeline.plain import as_float, as_int, flag, json_scalar, json_tree
 from pipeline.problems import sort_problems
-from pipeline.publish.styles import clean, flag
-
-
-def _json_value(value: Any) -> Any:
-    """A JSON-ready scalar: NaN/NaT/NA -> None, numpy scalars unwrapped, whole floats kept as
-    floats, datetimes as ISO text."""
-    value = clean(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def _int(value: Any) -> int | None:
-    value = clean(value)
-    return None if value is None else int(value)
-
-
-def _float(value: Any) -> float | None:
-    value = clean(value)
-    return None if value is None else float(value)
 
 
 def _files(run: RunResult) -> list[dict]:
@@ -73,8 +50,8 @@ def _files(run: RunResult) -> list[dict]:
                 ],
                 "format": s.format,
                 "size": s.size,
-                "modified": _json_value(s.modified),
-                "received": _json_value(s.received),
+                "modified": json_scalar(s.modified),
+                "received": json_scalar(s.received),
             }
         )
     return out
@@ -91,12 +68,12 @@ def _units(run: RunResult) -> list[dict]:
             "nama": unit.nama,
             "submitted": submitted,
             "on_time": flag(u.get("on_time")) if submitted else None,
-            "rows": _int(u.get("rows")) or 0,
-            "errors": _int(u.get("errors")) or 0,
-            "warnings": _int(u.get("warnings")) or 0,
+            "rows": as_int(u.get("rows")) or 0,
+            "errors": as_int(u.get("errors")) or 0,
+            "warnings": as_int(u.get("warnings")) or 0,
         }
-        record.update({key: _float(u.get(key)) for key in METRIC_KEYS})
-        record["rank"] = _int(u.get("rank"))
+        record.update({key: as_float(u.get(key)) for key in METRIC_KEYS})
+        record["rank"] = as_int(u.get("rank"))
         record["file"] = u.get("file") if submitted else None
         out.append(record)
     return out
@@ -149,29 +126,16 @@ def build_manifest(run: RunResult, *, base: Path | None = None) -> dict:
     return {
         "period": str(run.period),
         "tool_version": __version__,
-        "started": _json_value(run.started),
-        "finished": _json_value(run.finished),
+        "started": json_scalar(run.started),
+        "finished": json_scalar(run.finished),
         "files": _files(run),
         "units": _units(run),
         "problems": _problems(run),
-        "regency": {key: _json_value(value) for key, value in run.metrics.regency.items()},
+        "regency": {key: json_scalar(value) for key, value in run.metrics.regency.items()},
         "totals": _totals(run),
         "outputs": _outputs(run, base),
-        "info": _plain_json(run.info),
+        "info": json_tree(run.info),
     }
-
-
-def _plain_json(value: Any) -> Any:
-    """``run.info`` as JSON: nested dicts and lists kept, scalars through :func:`_json_value`,
-    anything else as text."""
-    if isinstance(value, dict):
-        return {str(k): _plain_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain_json(v) for v in value]
-    value = _json_value(value)
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
 
 
 def manifest_text(manifest: dict) -> str:

@@ -24,7 +24,9 @@ import pandas as pd
 
 from pipeline import schema
 from pipeline.fsutil import atomic_path
+from pipeline.metrics import REGENCY_CODE
 from pipeline.model import STATUS_LABEL, RunResult
+from pipeline.plain import flag, shown, to_plain
 from pipeline.problems import SEVERITY_LABEL, Problem, load_catalogue, sort_problems
 from pipeline.publish.styles import (
     EXCLUDED_OF,
@@ -36,8 +38,6 @@ from pipeline.publish.styles import (
     Column,
     Formats,
     Sheet,
-    clean,
-    flag,
     iter_records,
     metric_style,
     open_workbook,
@@ -85,10 +85,6 @@ INFO_LABELS = {
 # Wall-clock measurements differ on every run: they go to the manifest and the log, never into
 # the workbook, which must be identical for identical inputs.
 VOLATILE_INFO = frozenset({"gx_seconds", "stages"})
-
-
-def regency_file_name(period: Period) -> str:
-    return f"Konsolidasi_RB_{period}.xlsx"
 
 
 def write_regency_workbook(path: Path, run: RunResult) -> None:
@@ -190,7 +186,7 @@ def _rag(unit: dict) -> str:
     """Red/amber/green key of a unit row of ``Metrics.units``."""
     if not flag(unit.get("submitted")):
         return "none"
-    rate = clean(unit.get("completion_rate"))
+    rate = to_plain(unit.get("completion_rate"))
     if rate is None:
         return "unknown"
     if rate >= STATUS_GOOD:
@@ -338,7 +334,7 @@ def _units_sheet(sheet: Sheet, run: RunResult) -> Range | None:
     order = {kode: i for i, kode in enumerate(run.registry.codes)}
 
     def sort_key(u: dict) -> tuple:
-        rank = clean(u.get("rank"))
+        rank = to_plain(u.get("rank"))
         return (rank is None, rank or 0, order.get(u["kode"], len(order)), u["kode"])
 
     records.sort(key=sort_key)
@@ -389,7 +385,7 @@ def _units_sheet(sheet: Sheet, run: RunResult) -> Range | None:
             },
         )
     _finish(sheet, run, title, header_row=TABLE_TOP, freeze_cols=3)
-    ranked = sum(1 for u in records if clean(u.get("rank")) is not None)
+    ranked = sum(1 for u in records if to_plain(u.get("rank")) is not None)
     if not ranked:
         return None
     rate_col = [c.header for c in columns].index(METRIC_LABELS["completion_rate"])
@@ -532,7 +528,7 @@ def _plans_sheet(sheet: Sheet, run: RunResult, kind: str) -> None:
                 )
             else:
                 values.append(value)
-        status = clean(plan.get("status"))
+        status = to_plain(plan.get("status"))
         rows.append(
             (
                 plan["_unit"],
@@ -633,13 +629,13 @@ def previous_regency(run: RunResult) -> tuple[Period | None, dict]:
         return None, {}
     prev = earlier[-1]
     rows = run.trend[
-        (run.trend["period"].astype(str) == str(prev)) & (run.trend["kode"] == "KABUPATEN")
+        (run.trend["period"].astype(str) == str(prev)) & (run.trend["kode"] == REGENCY_CODE)
     ]
     return prev, (rows.iloc[0].to_dict() if len(rows) else {})
 
 
 def _delta(now: object, before: object) -> float | None:
-    now, before = clean(now), clean(before)
+    now, before = to_plain(now), to_plain(before)
     if now is None or before is None:
         return None
     return float(now) - float(before)
@@ -672,7 +668,7 @@ def _trend_sheet(sheet: Sheet, run: RunResult) -> TrendChart | None:
         Column(header=change, style="pct_delta"),
     ]
     settings = run.registry.settings
-    subjects = [("KABUPATEN", settings.nama_pemda, TREND_METRICS_REGENCY)]
+    subjects = [(REGENCY_CODE, settings.nama_pemda, TREND_METRICS_REGENCY)]
     subjects += [(u.kode, u.nama, UNIT_METRICS) for u in run.registry.units]
     rows, regency_rows = [], {}
     for kode, nama, metrics in subjects:
@@ -680,7 +676,7 @@ def _trend_sheet(sheet: Sheet, run: RunResult) -> TrendChart | None:
             style = metric_style(metric)
             series = [values.get((k, kode), {}).get(metric) for k in keys]
             delta = _delta(series[-1], series[-2]) if len(series) > 1 else None
-            if kode == "KABUPATEN":
+            if kode == REGENCY_CODE:
                 regency_rows[metric] = TABLE_TOP + 1 + len(rows)
             rows.append(
                 (
@@ -737,20 +733,10 @@ def _info_pairs(run: RunResult) -> list[tuple[str, object]]:
         value = run.info[key]
         label = INFO_LABELS.get(key, key)
         if isinstance(value, dict):
-            pairs += [(f"{label}: {sub}", _plain(value[sub])) for sub in sorted(value)]
+            pairs += [(f"{label}: {sub}", shown(value[sub])) for sub in sorted(value)]
         else:
-            pairs.append((label, _plain(value)))
+            pairs.append((label, shown(value)))
     return pairs
-
-
-def _plain(value: object) -> object:
-    """A cell value for an info entry: lists joined, missing shown as a dash."""
-    if isinstance(value, list | tuple | set | frozenset):
-        return ", ".join(sorted(str(v) for v in value)) or "–"
-    value = clean(value)
-    if value is None:
-        return "–"
-    return value if isinstance(value, str | int | float) else str(value)
 
 
 def _info_sheet(sheet: Sheet, run: RunResult) -> None:
@@ -1072,7 +1058,7 @@ def _write_tile(sheet: Sheet, top: int, left: int, tile: Tile) -> None:
 
     def line(row: int, value: object, fmt) -> None:
         ws.merge_range(row, left, row, right, None, fmt)
-        value = clean(value)
+        value = to_plain(value)
         if value is None:
             ws.write_blank(row, left, None, fmt)
         elif isinstance(value, str):
@@ -1085,13 +1071,13 @@ def _write_tile(sheet: Sheet, top: int, left: int, tile: Tile) -> None:
         tile.label,
         _tile_format(sheet, "label", bold=True, font_color="#404040", top=2, top_color=NAVY),
     )
-    value = clean(tile.value)
+    value = to_plain(tile.value)
     line(
         top + 1,
         tile.value if value is not None else "–",
         _tile_format(sheet, "value", tile.value_format, bold=True, font_size=22, font_color=NAVY),
     )
-    change = clean(tile.change)
+    change = to_plain(tile.change)
     colour = "#404040"
     if isinstance(change, float) and tile.change_format.startswith(f'{LOCALE}"▲'):
         colour = "#2E7D32" if change > 0 else "#C00000" if change < 0 else "#404040"
@@ -1107,7 +1093,7 @@ def _write_tile(sheet: Sheet, top: int, left: int, tile: Tile) -> None:
         tile.detail,
         _tile_format(sheet, "detail", tile.detail_format, font_size=9, font_color="#404040"),
     )
-    excluded = clean(tile.excluded)
+    excluded = to_plain(tile.excluded)
     line(
         top + 4,
         excluded if excluded is not None else "",

@@ -27,7 +27,6 @@ Three concerns live here so the regency, feedback and reminder writers cannot dr
 from __future__ import annotations
 
 import datetime as dt
-import math
 import numbers
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,6 +41,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from pipeline import __version__
 from pipeline.metrics import METRIC_KEYS
+from pipeline.plain import to_plain
 from pipeline.problems import SEVERITY_LABEL
 from pipeline.registry import MONTHS_ID, Period
 
@@ -149,38 +149,6 @@ def metric_style(metric: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def is_missing(value: object) -> bool:
-    """True for None, NaN, NaT and pandas.NA: the cell stays empty."""
-    if value is None:
-        return True
-    kind = type(value)
-    if kind is float:  # the common cases first: this runs for every cell written
-        return value != value
-    if kind is str or kind is int or kind is bool or isinstance(value, str | bytes):
-        return False
-    missing = pd.isna(value)
-    return bool(missing) if isinstance(missing, bool | np.bool_) else False
-
-
-def clean(value: object) -> object:
-    """A plain Python scalar for ``value`` (numpy and pandas scalars unwrapped, infinities
-    dropped), None when missing."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool:  # the common cases, for every cell written
-        return value
-    if kind is float:
-        return None if value != value or math.isinf(value) else value
-    if is_missing(value):
-        return None
-    if isinstance(value, np.datetime64 | pd.Timestamp):
-        value = pd.Timestamp(value).to_pydatetime()
-    elif isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isinf(value):
-        return None
-    return value
-
-
 RECORD_BLOCK = 4096  # rows converted at a time by iter_records
 
 
@@ -206,12 +174,6 @@ def _plain_dtype(dtype) -> bool:
     return isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan
 
 
-def flag(value: object) -> bool | None:
-    """A yes/no value from a bool column that may hold None/NaN for "not applicable"."""
-    value = clean(value)
-    return None if value is None else bool(value)
-
-
 def tanggal(day: dt.date) -> str:
     """``5 November 2025``."""
     return f"{day.day} {MONTHS_ID[day.month - 1]} {day.year}"
@@ -230,13 +192,6 @@ def is_web_link(text: object) -> bool:
         and len(text) <= MAX_URL_LENGTH
         and _WEB_LINK.fullmatch(text) is not None
     )
-
-
-def safe_file_part(text: str, *, limit: int = 60) -> str:
-    """``text`` reduced to letters, digits and single hyphens, for a file name built from a
-    received file's name (``laporan rb (final)`` -> ``laporan-rb-final``)."""
-    part = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
-    return part[:limit].strip("-") or "berkas"
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,7 +338,7 @@ class Sheet:
     def value(self, row: int, col: int, value: object, style: str = "text", tone=None) -> None:
         """Write any value: missing -> blank (keeping the fill), bool -> Ya/Tidak, numbers as
         numbers, dates as dates, everything else as text."""
-        value = clean(value)
+        value = to_plain(value)
         kind = type(value)
         if kind is str:  # the common case, before the format look-up it does not need twice
             self.text(row, col, value, style, tone)
@@ -451,7 +406,7 @@ def _number_style(style: str, value: float) -> str:
 
 def display_width(value: object, style: str) -> float:
     """Characters needed to show ``value`` in ``style`` (for column widths)."""
-    value = clean(value)
+    value = to_plain(value)
     if type(value) is str and value.isprintable():  # no line break: the common case
         return len(value)
     if value is None:
@@ -582,12 +537,12 @@ def write_table(
                 value, cell_style, tone = item, column_style, None
             if wrap and cell_style == "text":
                 cell_style = "wrap"
-            if cell_style == "wrap" and isinstance(clean(value), str):
+            if cell_style == "wrap" and isinstance(to_plain(value), str):
                 lines = max(lines, wrapped_lines(value, width))
             if isinstance(item, Cell) and item.link:
                 sheet.internal_link(r, col, *item.link, str(value))
             elif links:
-                sheet.web_link(r, col, clean(value), cell_style, tone)
+                sheet.web_link(r, col, to_plain(value), cell_style, tone)
             else:
                 sheet.value(r, col, value, cell_style, tone)
             if isinstance(item, Cell) and item.comment:

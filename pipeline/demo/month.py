@@ -36,9 +36,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from pipeline import demo_content as content
 from pipeline import schema
-from pipeline.demo_sheets import (
+from pipeline.demo import content
+from pipeline.demo.sheets import (
     EXTRA,
     Layout,
     PlacedSheet,
