@@ -2,7 +2,10 @@
 
 The defaults for Kabupaten Lampung Selatan are committed as editable files under ``inputs/``:
 
-* ``unit_kerja.csv``  — ``kode,nama,jenis,singkatan`` (short forms separated by ``;``)
+* ``unit_kerja.csv``  — ``kode,nama,jenis,singkatan`` (short forms separated by ``;``), and
+  optionally ``email`` and ``telepon`` (where the unit's feedback and reminders go; see
+  :mod:`pipeline.contact`). A bad address or number never stops a run: the unit keeps no such
+  contact and :attr:`Registry.notes` says why, naming the line.
 * ``referensi.csv``   — ``daftar,nilai`` for the lists ``sasaran``, ``tema``, ``satuan``
 * ``pengaturan.toml`` — deadline day, thresholds, names printed on workbooks
 
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from pipeline.contact import parse_emails, parse_phones
 from pipeline.errors import RunError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -140,6 +144,8 @@ class Unit:
     nama: str
     jenis: str = ""
     singkatan: tuple[str, ...] = ()
+    email: tuple[str, ...] = ()  # valid addresses (registry column ``email``)
+    telepon: str | None = None  # WhatsApp number, normalised (``6281234567890``)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -163,6 +169,7 @@ class Registry:
     references: dict[str, tuple[str, ...]] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
     source: Path | None = None  # folder the files were read from
+    notes: tuple[str, ...] = ()  # Indonesian notes on registry entries that were not usable
 
     def __post_init__(self) -> None:
         codes = [u.kode for u in self.units]
@@ -189,12 +196,26 @@ class Registry:
         return self.references.get(name, ())
 
 
+EXTRA_CELLS = "\0extra"  # key of the cells a CSV row has beyond its header
+
+
 def _read_csv(path: Path) -> list[dict[str, str]]:
+    """Rows of a registry CSV as ``{lower-case header: stripped text}``. The separator is read
+    from the header line (``,``, or ``;`` as Excel saves CSV under Indonesian regional settings,
+    or tab); cells beyond the header are joined under :data:`EXTRA_CELLS`."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = fh.readline()
+            fh.seek(0)
+            delimiter = max(",;\t", key=header.count) if header.strip() else ","
             return [
-                {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-                for row in csv.DictReader(fh)
+                {
+                    (k or "").strip().lower(): (v or "").strip()
+                    for k, v in row.items()
+                    if k is not None
+                }
+                | ({EXTRA_CELLS: ", ".join(v for v in row[None] if v)} if row.get(None) else {})
+                for row in csv.DictReader(fh, delimiter=delimiter)
             ]
     except FileNotFoundError:
         raise RunError(f"Berkas {path} tidak ditemukan.") from None
@@ -203,7 +224,14 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def load_units(path: Path) -> tuple[Unit, ...]:
+    return read_units(path)[0]
+
+
+def read_units(path: Path) -> tuple[tuple[Unit, ...], tuple[str, ...]]:
+    """The units of a registry file, and Indonesian notes on unusable contacts (the unit is kept,
+    without the contact). Raises :class:`RunError` when the list itself is unusable."""
     units = []
+    notes: list[str] = []
     for i, row in enumerate(_read_csv(path), start=2):
         kode = row.get("kode", "").upper()
         if not kode:
@@ -211,12 +239,27 @@ def load_units(path: Path) -> tuple[Unit, ...]:
         if not row.get("nama"):
             raise RunError(f"{path}, baris {i}: kolom 'nama' kosong untuk unit {kode}.")
         aliases = tuple(a.strip() for a in row.get("singkatan", "").split(";") if a.strip())
+        emails, email_notes = parse_emails(row.get("email", ""))
+        telepon, phone_notes = parse_phones(row.get("telepon", ""))
+        if row.get(EXTRA_CELLS):
+            email_notes.append(
+                f"isian di luar kolom yang ada diabaikan ({row[EXTRA_CELLS]}); pisahkan "
+                "beberapa alamat surel dengan titik koma (;), bukan koma"
+            )
+        notes += [f"{path.name} baris {i} ({kode}): {note}." for note in email_notes + phone_notes]
         units.append(
-            Unit(kode=kode, nama=row["nama"], jenis=row.get("jenis", ""), singkatan=aliases)
+            Unit(
+                kode=kode,
+                nama=row["nama"],
+                jenis=row.get("jenis", ""),
+                singkatan=aliases,
+                email=emails,
+                telepon=telepon,
+            )
         )
     if not units:
         raise RunError(f"Daftar unit kerja {path} kosong.")
-    return tuple(units)
+    return tuple(units), tuple(notes)
 
 
 def load_references(path: Path) -> dict[str, tuple[str, ...]]:
@@ -254,9 +297,11 @@ def load_registry(folder: Path | None = None, *, units_file: Path | None = None)
         own = folder / name
         return own if own.exists() else DEFAULT_INPUTS / name
 
+    units, notes = read_units(Path(units_file) if units_file else pick(REGISTRY_FILE))
     return Registry(
-        units=load_units(Path(units_file) if units_file else pick(REGISTRY_FILE)),
+        units=units,
         references=load_references(pick(REFERENCE_FILE)),
         settings=load_settings(pick(SETTINGS_FILE)),
         source=folder,
+        notes=notes,
     )

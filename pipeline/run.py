@@ -167,6 +167,8 @@ def _run_locked(layout: OutputLayout, registry: Registry, workers: int) -> RunRe
     started = run_clock()
     stages: dict[str, dict] = {}
     log.info("rekap %s dimulai: masukan %s, keluaran %s", period, month_in, layout.month)
+    for note in registry.notes:
+        log.warning("daftar unit kerja: %s", note)
 
     with _stage(stages, "ingest"):
         ingested = ingest_month(month_in, period, registry, workers=workers)
@@ -270,6 +272,10 @@ def summary_lines(run: RunResult) -> list[str]:
         f"             {layout.regency_workbook.name} (rekap kabupaten), {FEEDBACK_FOLDER}/ "
         f"({feedback} berkas), {REMINDERS_FILE}, {MANIFEST_FILE}",
     ]
+    notes = run.registry.notes
+    if notes:
+        lines.append(f"  Catatan  : {len(notes)} isian kontak di daftar unit kerja tidak dipakai:")
+        lines += [f"             {note}" for note in notes]
     stages = run.info.get("stages", {})
     if stages:
         total = sum(s["wall_s"] for s in stages.values())

@@ -36,7 +36,7 @@ import pandas as pd
 
 from pipeline import schema
 from pipeline.fsutil import atomic_path
-from pipeline.locale_id import number
+from pipeline.locale_id import number, tanggal
 from pipeline.model import STATUS_LABEL, RunResult, SheetLayout, Submission
 from pipeline.outputs import feedback_name, unknown_sender_names
 from pipeline.plain import flag, is_missing, to_plain
@@ -57,7 +57,6 @@ from pipeline.publish.styles import (
     problem_note,
     problem_tone,
     row_height,
-    tanggal,
     wrapped_lines,
     write_table,
 )
@@ -895,8 +894,13 @@ def _legend(sheet: Sheet, view: UnitView) -> None:
 
 def write_reminders(path: Path, run: RunResult) -> None:
     """``belum_mengirim.xlsx``: registry units whose report was not received — those that sent
-    nothing, and those whose every file was rejected — for the bureau to follow up."""
+    nothing, and those whose every file was rejected — for the bureau to follow up, with the
+    unit's e-mail addresses and a WhatsApp click-to-chat link carrying its reminder (when the
+    registry has a number)."""
+    from pipeline.deliver.notices import notices_from_run, whatsapp_url
+
     settings = run.registry.settings
+    notices = {n.kode: n for n in notices_from_run(run)}
     units = {row["kode"]: row for row in run.metrics.units.to_dict("records")}
     rejected: dict[str, list[Submission]] = {}
     for s in sorted(run.submissions, key=lambda s: s.name):
@@ -915,7 +919,21 @@ def write_reminders(path: Path, run: RunResult) -> None:
             note = Cell(value=f"Berkas ditolak — {reasons}", tone="warning")
         else:
             note = Cell(value="Belum mengirim berkas", tone="error")
-        rows.append((len(rows) + 1, unit.kode, unit.nama, unit.jenis, note))
+        notice = notices.get(unit.kode)
+        link = whatsapp_url(notice) if notice else None
+        rows.append(
+            (
+                len(rows) + 1,
+                unit.kode,
+                unit.nama,
+                unit.jenis,
+                note,
+                "; ".join(unit.email) or Cell(value="belum ada di daftar unit", tone="muted"),
+                Cell(value=f"Kirim pengingat ke +{unit.telepon}", url=link)
+                if link
+                else Cell(value="nomor belum ada di daftar unit", tone="muted"),
+            )
+        )
     deadline = run.period.deadline(settings.batas_hari)
     with atomic_path(Path(path)) as tmp:
         workbook = open_workbook(
@@ -947,6 +965,8 @@ def write_reminders(path: Path, run: RunResult) -> None:
                 Column(header="Nama Unit", max_width=45),
                 Column(header="Jenis"),
                 Column(header="Keterangan", style="wrap", max_width=60),
+                Column(header="Surel", max_width=40),
+                Column(header="WhatsApp", max_width=36),
             ],
             rows=rows,
         )

@@ -57,7 +57,8 @@ def _files(run: RunResult) -> list[dict]:
     return out
 
 
-def _units(run: RunResult) -> list[dict]:
+def unit_records(run: RunResult) -> list[dict]:
+    """The manifest's ``units``: one record per registry unit, in registry order."""
     by_code = {row["kode"]: row for row in run.metrics.units.to_dict("records")}
     out = []
     for unit in run.registry.units:
@@ -129,7 +130,7 @@ def build_manifest(run: RunResult, *, base: Path | None = None) -> dict:
         "started": json_scalar(run.started),
         "finished": json_scalar(run.finished),
         "files": _files(run),
-        "units": _units(run),
+        "units": unit_records(run),
         "problems": _problems(run),
         "regency": {key: json_scalar(value) for key, value in run.metrics.regency.items()},
         "totals": _totals(run),

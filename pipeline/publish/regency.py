@@ -24,6 +24,7 @@ import pandas as pd
 
 from pipeline import schema
 from pipeline.fsutil import atomic_path
+from pipeline.locale_id import tanggal
 from pipeline.metrics import REGENCY_CODE
 from pipeline.model import STATUS_LABEL, RunResult
 from pipeline.plain import flag, shown, to_plain
@@ -44,7 +45,6 @@ from pipeline.publish.styles import (
     print_setup,
     problem_note,
     problem_tone,
-    tanggal,
     write_table,
 )
 from pipeline.registry import Period

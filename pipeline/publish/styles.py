@@ -43,7 +43,7 @@ from pipeline import __version__
 from pipeline.metrics import METRIC_KEYS
 from pipeline.plain import to_plain
 from pipeline.problems import SEVERITY_LABEL
-from pipeline.registry import MONTHS_ID, Period
+from pipeline.registry import Period
 
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
@@ -174,9 +174,6 @@ def _plain_dtype(dtype) -> bool:
     return isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan
 
 
-def tanggal(day: dt.date) -> str:
-    """``5 November 2025``."""
-    return f"{day.day} {MONTHS_ID[day.month - 1]} {day.year}"
 
 
 def document_date(period: Period) -> dt.datetime:
@@ -254,13 +251,15 @@ class Cell:
     """A table value with its own style, tone, comment or link (overriding the column's).
 
     ``link`` is a place in the same workbook, ``(sheet, cell)``: the value becomes a hyperlink
-    to it."""
+    to it. ``url`` is an http(s) address: the value becomes a hyperlink to it (plain text when
+    Excel cannot store the address)."""
 
     value: object
     style: str | None = None
     tone: str | None = None
     comment: str | None = None
     link: tuple[str, str] | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -357,15 +356,19 @@ class Sheet:
         else:
             self.text(row, col, value, style, tone)
 
-    def web_link(self, row: int, col: int, text: object, style: str = "text", tone=None) -> None:
-        """An http(s) value as a clickable hyperlink showing the URL; anything else — other
-        schemes, over-long URLs, beyond Excel's links-per-sheet limit — as plain text."""
+    def web_link(
+        self, row: int, col: int, text: object, style: str = "text", tone=None, *, shown=None
+    ) -> None:
+        """An http(s) value as a clickable hyperlink showing the URL (or ``shown``); anything
+        else — other schemes, over-long URLs, beyond Excel's links-per-sheet limit — as plain
+        text (``shown`` when given)."""
         if is_web_link(text) and self._links < MAX_LINKS_PER_SHEET:
             self._links += 1
             link_fmt = self.fmt("link_wrap" if style == "wrap" else "link", tone)
-            if self.ws.write_url(row, col, text, link_fmt, string=text) == 0:
+            label = text if shown is None else str(shown)
+            if self.ws.write_url(row, col, text, link_fmt, string=label) == 0:
                 return
-        self.value(row, col, text, style, tone)
+        self.value(row, col, text if shown is None else shown, style, tone)
 
     def internal_link(self, row: int, col: int, sheet: str, cell: str, text: str) -> None:
         """A hyperlink to ``'sheet'!cell`` inside this workbook (``sheet`` is one of ours);
@@ -541,6 +544,8 @@ def write_table(
                 lines = max(lines, wrapped_lines(value, width))
             if isinstance(item, Cell) and item.link:
                 sheet.internal_link(r, col, *item.link, str(value))
+            elif isinstance(item, Cell) and item.url:
+                sheet.web_link(r, col, item.url, cell_style, tone, shown=value)
             elif links:
                 sheet.web_link(r, col, to_plain(value), cell_style, tone)
             else:
