@@ -59,6 +59,22 @@ registry_option = click.option(
     help="Folder berisi unit_kerja.csv, referensi.csv dan pengaturan.toml. Bawaan: folder "
     "--inputs (untuk run) atau inputs/ repositori; berkas yang tidak ada diambil dari bawaan.",
 )
+inputs_option = click.option(
+    "--inputs",
+    "inputs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("inputs"),
+    show_default=True,
+    help="Folder masukan; kiriman bulan ini di <inputs>/<YYYY-MM>/.",
+)
+outputs_option = click.option(
+    "--outputs",
+    "outputs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("outputs"),
+    show_default=True,
+    help="Folder keluaran; hasil ditulis ke <outputs>/<YYYY-MM>/.",
+)
 verbose_option = click.option(
     "--verbose", "-v", is_flag=True, help="Tampilkan rincian teknis bila terjadi kegagalan."
 )
@@ -205,22 +221,8 @@ def demo(period, out, seed, n_units, n_plans, registry_dir, verbose):
 
 @cli.command(cls=Guarded, context_settings=CONTEXT)
 @period_option()
-@click.option(
-    "--inputs",
-    "inputs",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("inputs"),
-    show_default=True,
-    help="Folder masukan; kiriman bulan ini di <inputs>/<YYYY-MM>/.",
-)
-@click.option(
-    "--outputs",
-    "outputs",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("outputs"),
-    show_default=True,
-    help="Folder keluaran; hasil ditulis ke <outputs>/<YYYY-MM>/.",
-)
+@inputs_option
+@outputs_option
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -281,6 +283,74 @@ def check(files, period, as_json, registry_dir, verbose):
     report = check_files(list(files), period=period, registry_dir=registry_dir)
     click.echo(format_check(report, as_json=as_json))
     sys.exit(1 if report.has_errors else 0)
+
+
+@cli.command(cls=Guarded, context_settings=CONTEXT)
+@period_option()
+@inputs_option
+@outputs_option
+@click.option(
+    "--kirim",
+    "send_mail",
+    is_flag=True,
+    help="Kirim surel lewat SMTP (tanpa opsi ini surel hanya ditulis sebagai berkas .eml).",
+)
+@click.option(
+    "--smtp",
+    metavar="HOST:PORT",
+    default=None,
+    help="Server surel (bawaan: surel_server di pengaturan.toml; port bawaan 587, STARTTLS).",
+)
+@click.option(
+    "--tanpa-tls",
+    "no_tls",
+    is_flag=True,
+    help="Tanpa STARTTLS: hanya untuk server surel di komputer ini (localhost).",
+)
+@click.option(
+    "--dari",
+    "sender",
+    metavar="ALAMAT",
+    default=None,
+    help="Alamat pengirim (bawaan: surel_pengirim di pengaturan.toml).",
+)
+@click.option("--ulang", "again", is_flag=True, help="Kirim lagi pesan yang sudah pernah terkirim.")
+@verbose_option
+def kirim(period, inputs, outputs, send_mail, smtp, no_tls, sender, again, verbose):
+    """Kirim umpan balik dan pengingat bulan itu ke setiap unit kerja lewat surel.
+
+    Satu pesan per unit: unit yang laporannya direkap menerima ringkasan (status, kesalahan yang
+    harus diperbaiki beserta batas waktunya, peringkat) dengan berkas umpan baliknya sendiri
+    terlampir; unit yang belum mengirim menerima pengingat. Alamat diambil dari kolom email di
+    unit_kerja.csv (folder --inputs lebih dahulu, seperti 'rbpipe run').
+
+    Tanpa --kirim, pesan hanya ditulis sebagai berkas .eml di <outputs>/<YYYY-MM>/surel/ untuk
+    diperiksa. Dengan --kirim, pesan dikirim lewat SMTP dengan STARTTLS dan dicatat di riwayat;
+    pesan yang sama tidak dikirim dua kali kecuali dengan --ulang. Nama pengguna dan sandi
+    server diambil dari variabel lingkungan RBPIPE_SMTP_USER dan RBPIPE_SMTP_PASSWORD.
+
+    Kode keluar: 0 selesai; 1 ada pesan yang gagal disiapkan atau dikirim (panggil lagi untuk
+    mencoba ulang); 2 tidak dapat dijalankan.
+
+    Contoh: rbpipe kirim --period 2025-10 --kirim --smtp mail.lampungselatankab.go.id:587
+    """
+    from pipeline.deliver.mail import deliver_month, summary_lines
+
+    report = deliver_month(
+        period,
+        inputs=inputs,
+        outputs=outputs,
+        send_mail=send_mail,
+        smtp=smtp,
+        tls=not no_tls,
+        sender=sender,
+        again=again,
+    )
+    for note in report.registry_notes:
+        click.echo(f"Peringatan: {note}", err=True)
+    for line in summary_lines(report, send_mail=send_mail):
+        click.echo(line)
+    sys.exit(0 if report.ok else 1)
 
 
 @cli.command(cls=Guarded, context_settings=CONTEXT)

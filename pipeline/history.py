@@ -24,6 +24,13 @@ Tables (``period`` is ``YYYY-MM`` everywhere; ``position`` keeps the order thing
 * ``plans``: the staged action plans (unit, kind, kode, file, sheet, row + every column);
 * ``problems``: every problem (code, severity, where, value, message, hint);
 * ``unit_metrics``, ``group_metrics``, ``regency_metrics``: the metrics frames.
+
+Schema 2 adds ``messages``: every e-mail ``rbpipe kirim --kirim`` tried to send (period, unit,
+kind, recipients, the SHA-256 of its content, subject, attachment and its SHA-256, Message-ID,
+``status`` ``terkirim``/``gagal`` with the server's answer, time). It is a log, not part of a
+month's snapshot: recording a month again keeps it. :meth:`History.was_sent` is how ``kirim``
+knows a message went out already (see :mod:`pipeline.deliver.mail` for what "the same message"
+means).
 """
 
 from __future__ import annotations
@@ -156,8 +163,28 @@ _V1 = (
         data TEXT NOT NULL
     )""",
 )
+_V2 = (
+    """CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        period TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        attachment TEXT,
+        attachment_sha256 TEXT,
+        message_id TEXT,
+        status TEXT NOT NULL,
+        error TEXT,
+        at TEXT NOT NULL
+    )""",
+    "CREATE INDEX messages_key ON messages (period, unit, kind, content_sha256)",
+)
 # (version reached, statements): applied in order to databases below that version.
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((1, _V1),)
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((1, _V1), (2, _V2))
+MESSAGE_SENT = "terkirim"
+MESSAGE_FAILED = "gagal"
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 # Tables holding one month's snapshot (deleted and re-inserted together).
 SNAPSHOT_TABLES = (
@@ -353,6 +380,52 @@ class History:
         earlier = self.trend(period.previous())
         current = trend_rows(metrics, period)
         return pd.concat([earlier, current], ignore_index=True) if len(earlier) else current
+
+    # ----------------------------------------------------------------------------------------
+    # E-mail log (rbpipe kirim)
+
+    def was_sent(
+        self, *, period: str, unit: str, kind: str, recipients: str, content_sha256: str
+    ) -> bool:
+        """True when a message with this key was sent (``status`` terkirim) before."""
+        found = self._db.execute(
+            "SELECT 1 FROM messages WHERE period = ? AND unit = ? AND kind = ? AND "
+            "recipients = ? AND content_sha256 = ? AND status = ? LIMIT 1",
+            (period, unit, kind, recipients, content_sha256, MESSAGE_SENT),
+        ).fetchone()
+        return found is not None
+
+    def record_message(self, **fields: object) -> None:
+        """Log one attempt (the ``messages`` columns but ``id``), committed at once, so a
+        failure later in the batch never loses the record of what already went out."""
+        columns = (
+            "period",
+            "unit",
+            "kind",
+            "recipients",
+            "content_sha256",
+            "subject",
+            "attachment",
+            "attachment_sha256",
+            "message_id",
+            "status",
+            "error",
+            "at",
+        )
+        with self._transaction():
+            self._db.execute(
+                f"INSERT INTO messages ({', '.join(columns)}) VALUES "
+                f"({', '.join('?' * len(columns))})",
+                tuple(_plain(fields.get(c)) for c in columns),
+            )
+
+    def messages(self, period: str | None = None) -> list[dict[str, object]]:
+        """The e-mail log (of ``period``, or all), oldest first, as dicts."""
+        cursor = self._db.execute(
+            "SELECT * FROM messages WHERE ? IS NULL OR period = ? ORDER BY id", (period, period)
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     # ----------------------------------------------------------------------------------------
 

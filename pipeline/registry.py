@@ -159,6 +159,8 @@ class Settings:
     nama_instansi: str = "Bagian Organisasi Sekretariat Daerah"
     batas_hari: int = 5
     ambang_realisasi_persen: float = 150.0
+    surel_pengirim: str = ""  # From address of rbpipe kirim (--dari overrides)
+    surel_server: str = ""  # SMTP server HOST[:PORT] of rbpipe kirim (--smtp overrides)
 
 
 @dataclass(frozen=True, kw_only=True)

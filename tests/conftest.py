@@ -106,6 +106,11 @@ def unknown_feedback_name(stem: str, period: object) -> str:
 NETWORK_GUARD = """
 import os, socket
 _LOG = os.environ["RBPIPE_NET_LOG"]
+# "HOST:PORT" pairs a test allows (its own loopback server), comma-separated.
+_ALLOW = {a for a in os.environ.get("RBPIPE_NET_ALLOW", "").split(",") if a}
+
+def _allowed(address):
+    return isinstance(address, tuple) and f"{address[0]}:{address[1]}" in _ALLOW
 
 def _refuse(what):
     with open(_LOG, "a") as fh:
@@ -115,12 +120,12 @@ def _refuse(what):
 _connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
 
 def connect(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _allowed(address):
         _refuse(f"connect {address!r}")
     return _connect(self, address)
 
 def connect_ex(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _allowed(address):
         _refuse(f"connect_ex {address!r}")
     return _connect_ex(self, address)
 
@@ -131,8 +136,11 @@ def sendto(self, *args):
 
 _sendto = socket.socket.sendto
 socket.socket.connect, socket.socket.connect_ex, socket.socket.sendto = connect, connect_ex, sendto
-socket.getaddrinfo = lambda *a, **k: _refuse(f"getaddrinfo {a[:2]!r}")
+_getaddrinfo = socket.getaddrinfo
+socket.getaddrinfo = lambda *a, **k: (
+    _getaddrinfo(*a, **k) if _allowed(tuple(a[:2])) else _refuse(f"getaddrinfo {a[:2]!r}"))
 socket.gethostbyname = lambda *a, **k: _refuse(f"gethostbyname {a!r}")
+socket.gethostbyaddr = lambda *a, **k: _refuse(f"gethostbyaddr {a!r}")
 
 # Inputs guard: with RBPIPE_READONLY_DIR set, any attempt of this process to write, create,
 # rename, delete or touch something under that folder is refused and recorded. Tests run as

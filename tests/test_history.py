@@ -146,6 +146,38 @@ def test_opening_twice_does_not_migrate_twice(db_path):
         assert history.periods() == ["2025-10"]
 
 
+def test_a_schema_1_history_gains_the_e_mail_log_and_keeps_its_months(db_path):
+    """A history written before ``rbpipe kirim`` existed (schema 1) is migrated on open."""
+    from pipeline.history import MIGRATIONS
+
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path, isolation_level=None) as db:
+        for statement in dict(MIGRATIONS)[1]:
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+    with History(db_path) as history:
+        history.record(month_run(OCTOBER))
+    with History(db_path) as history:
+        assert history.periods() == ["2025-10"]
+        key = {
+            "period": "2025-10",
+            "unit": "A",
+            "kind": "umpan_balik",
+            "recipients": "a@contoh.id",
+            "content_sha256": "ab" * 32,
+        }
+        assert not history.was_sent(**key)
+        history.record_message(**key, subject="s", status="gagal", error="550", at="2025-11-06")
+        assert not history.was_sent(**key)  # a refused message is not "sent"
+        history.record_message(**key, subject="s", status="terkirim", at="2025-11-06")
+        assert history.was_sent(**key)
+        assert not history.was_sent(**(key | {"content_sha256": "cd" * 32}))
+        history.record(month_run(OCTOBER))  # recording the month again keeps the log
+        assert [m["status"] for m in history.messages("2025-10")] == ["gagal", "terkirim"]
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
 def test_a_file_that_is_not_a_database_stops_with_advice(db_path):
     db_path.parent.mkdir(parents=True)
     db_path.write_bytes(b"ini bukan basis data SQLite sama sekali" * 100)
