@@ -59,7 +59,6 @@ from defusedxml import ElementTree
 from pipeline import __version__
 from pipeline.contact import parse_emails
 from pipeline.deliver.notices import (
-    FEEDBACK_FOLDER,
     KIND_LABEL,
     UnitNotice,
     body,
@@ -68,21 +67,20 @@ from pipeline.deliver.notices import (
 )
 from pipeline.errors import RunError
 from pipeline.fsutil import write_bytes_atomic
-from pipeline.history import HISTORY_FILE, MESSAGE_FAILED, MESSAGE_SENT, History
+from pipeline.history import MESSAGE_FAILED, MESSAGE_SENT, History
 from pipeline.locale_id import number
 from pipeline.locking import OutputLock
+from pipeline.outputs import OutputLayout
 from pipeline.registry import Period, load_registry
 
 log = logging.getLogger("rbpipe")
 
-MAIL_FOLDER = "surel"
 DEFAULT_PORT = 587  # message submission with STARTTLS
 LOCAL_PORT = 25  # a server on this machine, without TLS
 TIMEOUT = 30  # seconds for each SMTP exchange
 ENV_USER = "RBPIPE_SMTP_USER"
 ENV_PASSWORD = "RBPIPE_SMTP_PASSWORD"
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-MANIFEST_FILE = "manifest.json"
 
 
 def eml_name(notice: UnitNotice) -> str:
@@ -227,11 +225,15 @@ def compose(
 
 
 def prepare(
-    notices: Iterable[UnitNotice], month: Path, *, sender: str | None, report: DeliveryReport
+    notices: Iterable[UnitNotice],
+    layout: OutputLayout,
+    *,
+    sender: str | None,
+    report: DeliveryReport,
 ) -> None:
     """Compose every notice's message into ``report.prepared`` and write it as an ``.eml``
-    under ``month/surel/``; earlier ``.eml`` files not written now are removed."""
-    folder = month / MAIL_FOLDER
+    under the month's ``surel/``; earlier ``.eml`` files not written now are removed."""
+    folder = layout.mail_folder
     when = message_clock()
     for notice in notices:
         if not notice.email:
@@ -239,7 +241,7 @@ def prepare(
             continue
         try:
             attachment = (
-                check_attachment(month / FEEDBACK_FOLDER / notice.attachment, notice)
+                check_attachment(layout.feedback_folder / notice.attachment, notice)
                 if notice.attachment
                 else None
             )
@@ -494,8 +496,8 @@ def deliver_month(
     file is written or a message sent is checked first (:class:`RunError`)."""
     inputs, outputs = Path(inputs), Path(outputs)
     registry = load_registry(inputs)
-    month = outputs / str(period)
-    manifest = read_manifest(month / MANIFEST_FILE, period)
+    layout = OutputLayout(outputs=outputs, period=period, inputs=inputs)
+    manifest = read_manifest(layout.manifest, period)
     sender = sender_address(sender, registry.settings.surel_pengirim)
     server = user = password = None
     if send_mail:
@@ -515,13 +517,11 @@ def deliver_month(
         password = os.environ.get(ENV_PASSWORD)
         if user and password is None:
             raise RunError(f"{ENV_USER} diisi tetapi {ENV_PASSWORD} belum: isi keduanya.")
-    report = DeliveryReport(
-        period=period, folder=month / MAIL_FOLDER, registry_notes=registry.notes
-    )
+    report = DeliveryReport(period=period, folder=layout.mail_folder, registry_notes=registry.notes)
     with OutputLock(outputs):
-        prepare(notices_from_manifest(manifest, registry), month, sender=sender, report=report)
+        prepare(notices_from_manifest(manifest, registry), layout, sender=sender, report=report)
         if server is not None:
-            with History(outputs / HISTORY_FILE) as history:
+            with History(layout.history) as history:
                 send(
                     report,
                     server,

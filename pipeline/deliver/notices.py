@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.contact import whatsapp_link
 from pipeline.locale_id import number, percent, tanggal
-from pipeline.publish.feedback import feedback_file_name
+from pipeline.outputs import FEEDBACK_FOLDER, feedback_name
 from pipeline.registry import Period, Registry, Settings
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 KIND_FEEDBACK = "umpan_balik"
 KIND_REMINDER = "pengingat"
 KIND_LABEL = {KIND_FEEDBACK: "umpan balik", KIND_REMINDER: "pengingat"}
-FEEDBACK_FOLDER = "umpan_balik"
 MAX_FIXES = 10  # errors listed in an e-mail; the workbook lists them all
 MAX_WHATSAPP_REASON = 160  # characters of a rejection reason in a WhatsApp text
 
@@ -136,7 +135,7 @@ def build_notices(
         if unit is None:
             continue
         # ISOLATION: the attachment is chosen by the unit's own code, never by position.
-        attachment = feedback_file_name(kode, period)
+        attachment = feedback_name(kode, period)
         submitted = bool(u.get("submitted"))
         out.append(
             UnitNotice(

@@ -174,8 +174,6 @@ def _plain_dtype(dtype) -> bool:
     return isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan
 
 
-
-
 def document_date(period: Period) -> dt.datetime:
     """Creation date stamped in every workbook of a period: midnight of the period's last day,
     so rewriting a month's workbooks from the same data gives the same bytes."""
