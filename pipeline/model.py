@@ -40,6 +40,24 @@ class SkippedRow:
     reason: str  # e.g. "baris kosong", "baris subtotal (JUMLAH)", "baris judul bagian"
 
 
+SheetUse = Literal["used", "unused", "superseded", "rejected"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SheetAccount:
+    """Every row one action-plan sheet of a file yielded: ``rows_read == rows_consolidated +
+    rows_skipped``. ``use``: ``used`` (its rows are consolidated), ``unused`` (another sheet of
+    the same kind was chosen, RB-E013), ``superseded`` (a later file of the unit holds this
+    kind), ``rejected`` (the file was rejected)."""
+
+    sheet: str  # the sheet's name as in the file
+    kind: str  # "umum" | "tematik"
+    use: SheetUse
+    rows_read: int
+    rows_consolidated: int
+    rows_skipped: int
+
+
 @dataclass(kw_only=True)
 class Submission:
     """One file found in a month's inputs folder, and what became of it."""
@@ -51,6 +69,7 @@ class Submission:
     modified: dt.datetime  # file modification time (local, naive)
     format: str | None = None  # "xlsx" | "xlsm" | "xls" | "ods" | None when not a workbook
     producer: str | None = None  # application that saved it, when the file says so
+    reader: str | None = None  # library that read its values: "calamine", or a second reader
     unit: str | None = None  # registry code
     period: str | None = None  # "YYYY-MM" as found in the file (or assumed from the folder)
     identified_by: dict[str, str] = field(default_factory=dict)  # {"unit": "metadata", ...}
@@ -59,6 +78,7 @@ class Submission:
     rows_read: int = 0
     rows_consolidated: int = 0
     skipped: list[SkippedRow] = field(default_factory=list)
+    sheets: list[SheetAccount] = field(default_factory=list)  # every action-plan sheet read
     problems: list[Problem] = field(default_factory=list)  # file-level and reading problems
     received: dt.datetime | None = None  # arrival time from an arrival log, if any
 

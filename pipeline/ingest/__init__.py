@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING
 from pipeline import schema
 from pipeline.fsutil import sha256_file
 from pipeline.ingest.identify import Clues, extract_clues, identify
-from pipeline.ingest.layout import MAX_HEADER_START, find_action_sheets
+from pipeline.ingest.layout import MAX_HEADER_START, action_sheet_candidates
 from pipeline.ingest.limits import DEFAULT_LIMITS, Limits
 from pipeline.ingest.rows import RAW_FIELDS, STAGED_FIELDS, SheetRows, extract_rows
 from pipeline.ingest.workbook import ReadFailure, WorkbookData
-from pipeline.model import IngestResult, SkippedRow, Submission
+from pipeline.model import IngestResult, SheetAccount, SkippedRow, Submission
 from pipeline.problems import Problem, make_problem
 from pipeline.registry import REFERENCE_FILE, REGISTRY_FILE, SETTINGS_FILE, Period, Registry
 
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 REASON_REJECTED = "berkas ditolak"
 REASON_SUPERSEDED = "berkas digantikan"
+REASON_UNUSED_SHEET = "lembar tidak direkap"
 # Files of a month folder that are configuration, not submissions (registry.load_registry).
 CONFIG_FILES = frozenset({REGISTRY_FILE, REFERENCE_FILE, SETTINGS_FILE})
 
@@ -63,11 +64,14 @@ class FileParse:
     """What the worker learns from one readable workbook (picklable, no DataFrame)."""
 
     format: str
+    reader: str
     producer: str | None
     has_macros: bool
     clues: Clues
-    sheets: tuple[SheetRows, ...] = ()  # one per kind found with a header, in schema.KINDS order
-    problems: tuple[Problem, ...] = ()  # RB-E008 / RB-E009, without unit and file yet
+    sheets: tuple[SheetRows, ...] = ()  # the sheet used for each kind, in schema.KINDS order
+    # Other sheets of a kind that were read but not used, with the name of the one used.
+    unused: tuple[tuple[SheetRows, str], ...] = ()
+    problems: tuple[Problem, ...] = ()  # RB-E008/E009/E013, RB-W004, without unit and file yet
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,40 +80,82 @@ class FileParse:
 
 
 def parse_workbook(workbook: WorkbookData) -> FileParse:
-    """Sheets, headers, rows and identity clues of one workbook (pure)."""
-    found = find_action_sheets(workbook)
+    """Sheets, headers, rows and identity clues of one workbook (pure).
+
+    Every candidate sheet of a kind that has a header is read (:func:`action_sheet_candidates`).
+    The one used is chosen by content: a sheet holding action plans beats an empty one; of
+    several holding plans, the one with the most (then the best-named, visible, first) is used
+    and RB-E013 names every such sheet; the rows of the others are reported as skipped. A kind
+    with no sheet at all is RB-W004 (a warning) when the other kind's sheet holds plans, else
+    RB-E008."""
+    found = action_sheet_candidates(workbook)
     sheets: list[SheetRows] = []
+    unused: list[tuple[SheetRows, str]] = []
     problems: list[Problem] = []
+    missing: list[str] = []
     for kind in schema.KINDS:
         printed = schema.SHEETS[kind].name
-        if kind not in found:
-            names = ", ".join(s.name for s in workbook.sheets if s.state != "veryHidden")
-            problems.append(
-                make_problem(
-                    "RB-E008",
-                    f"Lembar {printed} tidak ditemukan di berkas ini (lembar yang ada: {names}).",
-                )
-            )
+        candidates = found.get(kind, [])
+        readable = [(sheet, layout) for sheet, layout in candidates if layout is not None]
+        if not candidates:
+            missing.append(kind)
             continue
-        sheet, layout = found[kind]
-        if layout is None:
+        if not readable:
             problems.append(
                 make_problem(
                     "RB-E009",
                     f"Baris judul kolom {printed} (Kode RA, Indikator, Target TW I, ...) tidak "
-                    f"ditemukan di {MAX_HEADER_START} baris pertama lembar '{sheet.name}'.",
-                    sheet=sheet.name,
+                    f"ditemukan di {MAX_HEADER_START} baris pertama lembar "
+                    f"'{candidates[0][0].name}'.",
+                    sheet=candidates[0][0].name,
                 )
             )
             continue
-        sheets.append(extract_rows(sheet, layout))
+        read = [extract_rows(sheet, layout) for sheet, layout in readable]
+        holding = [r for r in read if r.rows]
+        chosen = max(holding, key=lambda r: len(r.rows)) if holding else read[0]
+        if len(holding) > 1:
+            problems.append(_several_sheets(printed, holding, chosen))
+        sheets.append(chosen)
+        unused.extend((r, chosen.layout.sheet) for r in read if r is not chosen)
+    for kind in missing:
+        problems.append(_missing_sheet(kind, workbook, has_plans=any(s.rows for s in sheets)))
     return FileParse(
         format=workbook.format,
+        reader=workbook.reader,
         producer=workbook.producer,
         has_macros=workbook.has_macros,
         clues=extract_clues(workbook),
         sheets=tuple(sheets),
+        unused=tuple(unused),
         problems=tuple(problems),
+    )
+
+
+def _several_sheets(printed: str, holding: list[SheetRows], chosen: SheetRows) -> Problem:
+    listed = ", ".join(f"'{r.layout.sheet}' ({len(r.rows)} rencana aksi)" for r in holding)
+    others = sum(r.rows_read for r in holding if r is not chosen)
+    return make_problem(
+        "RB-E013",
+        f"Rencana aksi {printed} ada di {len(holding)} lembar: {listed}. Yang direkap hanya "
+        f"lembar '{chosen.layout.sheet}'; {others} baris dari lembar lainnya tidak direkap.",
+        sheet=chosen.layout.sheet,
+    )
+
+
+def _missing_sheet(kind: str, workbook: WorkbookData, *, has_plans: bool) -> Problem:
+    printed = schema.SHEETS[kind].name
+    names = ", ".join(s.name for s in workbook.sheets if s.state != "veryHidden")
+    if has_plans:
+        return make_problem(
+            "RB-W004",
+            f"Lembar {printed} tidak ada di berkas ini (lembar yang ada: {names}); rencana aksi "
+            f"lembar lainnya tetap direkap. Bila unit Anda memiliki rencana aksi {printed}, "
+            "sertakan lembarnya.",
+        )
+    return make_problem(
+        "RB-E008",
+        f"Lembar {printed} tidak ditemukan di berkas ini (lembar yang ada: {names}).",
     )
 
 
@@ -129,10 +175,13 @@ def read_and_parse(item: tuple[str, Limits]) -> FileParse:
 
 @dataclass(kw_only=True)
 class _Staged:
-    """A submission and the sheets it yielded (parent-side bookkeeping)."""
+    """A submission and the sheets it yielded (parent-side bookkeeping). ``sheets``: the sheet
+    used for each kind; ``unused``: other sheets of a kind, with the reason their rows are
+    skipped."""
 
     submission: Submission
     sheets: tuple[SheetRows, ...] = ()
+    unused: list[tuple[SheetRows, str]] = field(default_factory=list)
     cell_problems: list[Problem] = field(default_factory=list)
 
 
@@ -176,11 +225,13 @@ def _settle(
         sub.problems.append(_problem(failure.code, failure.message, sub))
         return _Staged(submission=sub)
     parsed: FileParse = outcome.value
-    sub.format, sub.producer = parsed.format, parsed.producer
+    sub.format, sub.producer, sub.reader = parsed.format, parsed.producer, parsed.reader
     ident = identify(parsed.clues, sub.name, registry, period)
     sub.unit, sub.period, sub.identified_by = ident.unit, ident.period, dict(ident.identified_by)
     sub.layouts = [s.layout for s in parsed.sheets]
-    sub.rows_read = sum(s.rows_read for s in parsed.sheets)
+    sub.rows_read = sum(s.rows_read for s in parsed.sheets) + sum(
+        s.rows_read for s, _ in parsed.unused
+    )
     for finding in ident.findings:
         sub.problems.append(_problem(finding.code, finding.message, sub))
     sub.problems.extend(_placed(p, sub) for p in parsed.problems)
@@ -189,6 +240,7 @@ def _settle(
     staged = _Staged(
         submission=sub,
         sheets=parsed.sheets,
+        unused=[(sheet, _unused_reason(sheet, chosen)) for sheet, chosen in parsed.unused],
         cell_problems=[_placed(p, sub) for s in parsed.sheets for p in s.problems],
     )
     if ident.rejected or not parsed.sheets:
@@ -206,18 +258,43 @@ def _settle(
     return staged
 
 
+def _unused_reason(sheet: SheetRows, chosen: str) -> str:
+    return (
+        f"{REASON_UNUSED_SHEET}: {schema.SHEETS[sheet.layout.kind].name} diambil dari "
+        f"lembar '{chosen}'"
+    )
+
+
+def _rows_of(sheet: SheetRows) -> list[int]:
+    """Every row a sheet read, staged or skipped, in order."""
+    return sorted([r[0] for r in sheet.rows] + [k.row for k in sheet.skipped])
+
+
 def _set_aside(staged: _Staged, status: str) -> None:
     """Reject or supersede a file: every row read becomes a skipped row with the file's fate."""
     sub = staged.submission
     sub.status = status
     reason = REASON_REJECTED if status == "rejected" else REASON_SUPERSEDED
+    sheets = [*staged.sheets, *(sheet for sheet, _ in staged.unused)]
     sub.skipped = [
         SkippedRow(sheet=sheet.layout.sheet, row=row, reason=reason)
-        for sheet in staged.sheets
-        for row in sorted([r[0] for r in sheet.rows] + [k.row for k in sheet.skipped])
+        for sheet in sheets
+        for row in _rows_of(sheet)
     ]
     sub.rows_consolidated = 0
+    sub.sheets = [_account(sheet, status, consolidated=0) for sheet in sheets]
     staged.cell_problems = []
+
+
+def _account(sheet: SheetRows, use: str, *, consolidated: int) -> SheetAccount:
+    return SheetAccount(
+        sheet=sheet.layout.sheet,
+        kind=sheet.layout.kind,
+        use=use,
+        rows_read=sheet.rows_read,
+        rows_consolidated=consolidated,
+        rows_skipped=sheet.rows_read - consolidated,
+    )
 
 
 def _resolve_superseded(staged: list[_Staged]) -> None:
@@ -246,8 +323,15 @@ def _resolve_superseded(staged: list[_Staged]) -> None:
 
 def _accept(staged: _Staged) -> None:
     sub = staged.submission
-    sub.skipped = [k for s in staged.sheets for k in s.skipped]
+    sub.skipped = [k for s in staged.sheets for k in s.skipped] + [
+        SkippedRow(sheet=sheet.layout.sheet, row=row, reason=reason)
+        for sheet, reason in staged.unused
+        for row in _rows_of(sheet)
+    ]
     sub.rows_consolidated = sum(len(s.rows) for s in staged.sheets)
+    sub.sheets = [_account(s, "used", consolidated=len(s.rows)) for s in staged.sheets] + [
+        _account(sheet, "unused", consolidated=0) for sheet, _ in staged.unused
+    ]
     sub.problems.extend(staged.cell_problems)
 
 

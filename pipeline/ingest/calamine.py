@@ -14,9 +14,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.ingest.cells import clean_cells
+from pipeline.ingest.cells import clean_cells, sheet_data
 from pipeline.ingest.limits import Limits, check_extent, over_limit
-from pipeline.ingest.scan import SheetScan, WorkbookScan, clip
+from pipeline.ingest.scan import SheetScan, WorkbookScan
 from pipeline.ingest.workbook import SheetData, corrupt, encrypted
 
 _STATES = {
@@ -86,23 +86,10 @@ def _sheet_data(info, values, meta: SheetScan | None, fmt: str, limits: Limits) 
         check_extent(info.name, end[0] + 1, end[1] + 1, limits)
     rows = values.to_python(skip_empty_area=False) if end is not None else []
     cells = clean_cells(rows, info.name, limits)
-    scanned = meta is not None and fmt != "xls"
-    meta = meta or SheetScan()
-    if not scanned:
-        extent = SheetScan(n_rows=len(cells), n_cols=max(map(len, cells), default=0))
-        extent.merged = [
+    merged = None
+    if meta is None or fmt == "xls":
+        merged = [
             (r0 + 1, c0 + 1, r1 + 1, c1 + 1)
             for (r0, c0), (r1, c1) in (values.merged_cell_ranges or [])
         ]
-        meta.merged = clip(extent).merged
-    return SheetData(
-        name=info.name,
-        state=_state(info),
-        cells=cells,
-        merged=meta.merged,
-        percent=meta.percent,
-        formulas_without_value=meta.formulas_without_value,
-        errors=meta.errors,
-        hidden_rows=meta.hidden_rows,
-        hidden_cols=meta.hidden_cols,
-    )
+    return sheet_data(info.name, _state(info), cells, meta, merged=merged)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from pipeline.ingest.limits import Limits, over_limit
+from pipeline.ingest.scan import SheetScan, clip
 from pipeline.ingest.workbook import SheetData
 from pipeline.locale_id import number
 
@@ -49,4 +50,33 @@ def clean_cells(rows: list[list], sheet: str, limits: Limits) -> list[list]:
 def has_content(sheet: SheetData) -> bool:
     return bool(sheet.errors or sheet.formulas_without_value) or any(
         v is not None for row in sheet.cells for v in row
+    )
+
+
+def sheet_data(
+    name: str,
+    state: str,
+    cells: list[list],
+    meta: SheetScan | None,
+    *,
+    merged: list[tuple[int, int, int, int]] | None = None,
+) -> SheetData:
+    """A :class:`SheetData` from a reader's cleaned ``cells`` and the scanned metadata; when the
+    scan gave no merged ranges for this sheet (``.xls``, or a sheet the scan did not reach),
+    the reader's own ``merged`` ranges (1-based, inclusive), cut to the used range."""
+    meta = meta or SheetScan()
+    if merged is not None:
+        extent = SheetScan(n_rows=len(cells), n_cols=max(map(len, cells), default=0))
+        extent.merged = merged
+        meta.merged = clip(extent).merged
+    return SheetData(
+        name=name,
+        state=state,
+        cells=cells,
+        merged=meta.merged,
+        percent=meta.percent,
+        formulas_without_value=meta.formulas_without_value,
+        errors=meta.errors,
+        hidden_rows=meta.hidden_rows,
+        hidden_cols=meta.hidden_cols,
     )

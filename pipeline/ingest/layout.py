@@ -109,50 +109,50 @@ def _is_candidate(sheet: SheetData) -> bool:
     )
 
 
-def find_action_sheets(
+def action_sheet_candidates(
     workbook: WorkbookData,
-) -> dict[str, tuple[SheetData, SheetLayout | None]]:
-    """The sheet of each kind found in ``workbook`` with its layout (None: no header found).
+) -> dict[str, list[tuple[SheetData, SheetLayout | None]]]:
+    """Every sheet of ``workbook`` that looks like an action-plan sheet, per kind, best first,
+    with its layout (None: no header found).
 
-    A kind absent from the result has no sheet at all. Among several sheets named for a kind,
-    the best-named visible one with a header wins; a kind no name gives is looked for in the
-    remaining sheets by the header they contain.
+    A sheet looks like one by its name (``RB Umum``, copies such as ``RB Umum (2)``,
+    ``Copy of RB Tematik``, ``Salinan RB Tematik``, ``RB Umum_revisi``) or, when its name
+    designates no kind, by the header it contains (a ``Sasaran RB`` column means RB Umum,
+    ``Tema``/``Permasalahan`` RB Tematik). Order: sheets named for the kind that have a header
+    (better-named, then visible, then earlier first), then sheets found by their header, then
+    sheets named for the kind without a header. Which one is used is decided by content
+    (:func:`pipeline.ingest.parse_workbook`).
     """
     sheets = [s for s in workbook.sheets if _is_candidate(s)]
-    scans: dict[str, HeaderScan | None] = {}
-
-    def scan_of(sheet: SheetData) -> HeaderScan | None:
-        if sheet.name not in scans:
-            scans[sheet.name] = scan_header(sheet)
-        return scans[sheet.name]
-
-    found: dict[str, tuple[SheetData, SheetLayout | None]] = {}
+    scans = {id(sheet): scan_header(sheet) for sheet in sheets}
     named: dict[str, list[tuple[int, int, int, SheetData]]] = {k: [] for k in schema.KINDS}
+    by_header: dict[str, list[tuple[SheetData, SheetLayout | None]]] = {k: [] for k in schema.KINDS}
     for order, sheet in enumerate(sheets):
         hit = sheet_kind_by_name(sheet.name)
+        scan = scans[id(sheet)]
         if hit:
             kind, rank = hit
             named[kind].append((rank, sheet.state != "visible", order, sheet))
-    for kind, candidates in named.items():
-        ranked = [c[3] for c in sorted(candidates, key=lambda c: c[:3])]
-        with_header = [s for s in ranked if scan_of(s) is not None]
-        if with_header:
-            best = with_header[0]
-            found[kind] = (best, layout_from_scan(best, scan_of(best), kind))
-        elif ranked:
-            found[kind] = (ranked[0], None)
-    claimed = {sheet.name for sheet, _ in found.values()}
-    for sheet in sheets:
-        if len(found) == len(schema.KINDS):
-            break
-        if sheet.name in claimed:
-            continue
-        scan = scan_of(sheet)
-        kind = scan.kind_hint() if scan else None
-        if kind and (kind not in found or found[kind][1] is None):
-            found[kind] = (sheet, layout_from_scan(sheet, scan, kind))
-            claimed.add(sheet.name)
-    return {kind: found[kind] for kind in schema.KINDS if kind in found}
+        elif scan is not None and (kind := scan.kind_hint()):
+            by_header[kind].append((sheet, layout_from_scan(sheet, scan, kind)))
+    out: dict[str, list[tuple[SheetData, SheetLayout | None]]] = {}
+    for kind in schema.KINDS:
+        ranked = [c[3] for c in sorted(named[kind], key=lambda c: c[:3])]
+        with_header = [(s, layout_from_scan(s, scans[id(s)], kind)) for s in ranked if scans[id(s)]]
+        without = [(s, None) for s in ranked if scans[id(s)] is None]
+        found = [*with_header, *by_header[kind], *without]
+        if found:
+            out[kind] = found
+    return out
+
+
+def find_action_sheets(
+    workbook: WorkbookData,
+) -> dict[str, tuple[SheetData, SheetLayout | None]]:
+    """The preferred sheet of each kind found in ``workbook`` with its layout (None: no header
+    found), by name and header alone (see :func:`action_sheet_candidates`); a kind absent from
+    the result has no sheet at all."""
+    return {kind: found[0] for kind, found in action_sheet_candidates(workbook).items()}
 
 
 # --------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ producer               docProps/app.xml           meta.xml ``generator``       n
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from xml.parsers import expat
 
@@ -47,6 +48,7 @@ from pipeline.ingest.biff import scan_xls
 from pipeline.ingest.calamine import read_values
 from pipeline.ingest.cells import has_content
 from pipeline.ingest.containers import XML_DEFENCES, ZIP_ERRORS, entity_failure
+from pipeline.ingest.fallback import SECOND_READER, read_second
 from pipeline.ingest.limits import DEFAULT_LIMITS, Limits, mib, over_limit
 from pipeline.ingest.ods import scan_ods
 from pipeline.ingest.ooxml import scan_ooxml
@@ -66,7 +68,11 @@ from pipeline.locale_id import number
 
 def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> WorkbookData:
     """The values and metadata of every sheet of ``path``; raises ReadFailure (and nothing else
-    for bad content) when the file is not a readable workbook or exceeds ``limits``."""
+    for bad content) when the file is not a readable workbook or exceeds ``limits``.
+
+    A file that is structurally a workbook but that the scan or calamine cannot parse (RB-E003)
+    is read again by the format's second reader (:mod:`pipeline.ingest.fallback`); RB-E003
+    stands only when that fails too, naming both readers' reasons."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -81,19 +87,68 @@ def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> WorkbookData:
     else:
         sniffed = sniff(path)
         fmt = _readable_format(sniffed)
-        meta = scan_xls(path, limits)
-    sheets = read_values(path, fmt, meta, limits)
+        meta = _scanned(lambda: scan_xls(path, limits))
+    failures: list[tuple[str, ReadFailure]] = []
+    if isinstance(meta, ReadFailure):
+        failures.append(("pemeriksaan struktur", meta))
+        meta = None
+    else:
+        try:
+            sheets = read_values(path, fmt, meta, limits)
+        except ReadFailure as failure:
+            if failure.code != "RB-E003":
+                raise
+            failures.append(("calamine", failure))
+    reader = "calamine"
+    if failures:
+        reader = SECOND_READER[fmt]
+        try:
+            sheets = read_second(path, fmt, meta, limits)
+        except ReadFailure as failure:
+            if failure.code != "RB-E003":
+                raise
+            raise _unreadable(fmt, [*failures, (reader, failure)]) from None
     if not any(has_content(sheet) for sheet in sheets):
         raise ReadFailure("RB-E004", "Berkas dapat dibuka tetapi tidak ada satu pun sel berisi.")
     return WorkbookData(
         format=fmt,
+        reader=reader,
         sheets=sheets,
-        producer=meta.producer,
-        has_macros=sniffed.has_macros or meta.has_macros,
+        producer=meta.producer if meta else None,
+        has_macros=sniffed.has_macros or bool(meta and meta.has_macros),
     )
 
 
-def _open_container(path: Path, limits: Limits) -> tuple[Sniff, str, WorkbookScan]:
+def _unreadable(fmt: str, failures: list[tuple[str, ReadFailure]]) -> ReadFailure:
+    """RB-E003 once every reader failed: the file is a workbook by its structure, so the
+    message says it could not be read, naming each reader's reason, never "not a workbook"."""
+    reasons = "; ".join(f"{who}: {f.detail or f.message}" for who, f in failures)
+    return ReadFailure(
+        "RB-E003",
+        f"Berkas {fmt.upper()} ini tidak dapat dibaca oleh pembaca mana pun ({reasons}); "
+        "kemungkinan isinya rusak atau terpotong.",
+    )
+
+
+def _scanned(scan: Callable[[], WorkbookScan]) -> WorkbookScan | ReadFailure:
+    """The format scan's result, or its RB-E003 failure (kept: a second reader may still read
+    the file); other failures (limits, encryption) are the file's own facts and raised."""
+    try:
+        return scan()
+    except ReadFailure as failure:
+        if failure.code != "RB-E003":
+            raise
+        return failure
+    except expat.ExpatError as exc:
+        detail = technical(exc)
+        return ReadFailure("RB-E003", f"Isi XML berkas rusak (rincian teknis: {detail}).", detail)
+    except ZIP_ERRORS as exc:
+        return corrupt(exc)
+    except XML_DEFENCES:
+        raise entity_failure() from None
+
+
+def _open_container(path: Path, limits: Limits) -> tuple[Sniff, str, WorkbookScan | ReadFailure]:
     """Sniff and scan a ZIP container, opened once; the member count is checked before the
     central directory is loaded (a directory of millions of entries costs memory by itself)."""
     count = zip_member_count(path)
@@ -106,15 +161,9 @@ def _open_container(path: Path, limits: Limits) -> tuple[Sniff, str, WorkbookSca
             sniffed = sniff_zip(zf)
             fmt = _readable_format(sniffed)
             scan = scan_ods if fmt == "ods" else scan_ooxml
-            return sniffed, fmt, scan(zf, limits)
+            return sniffed, fmt, _scanned(lambda: scan(zf, limits))
     except ZIP_ERRORS as exc:
         raise corrupt(exc) from None
-    except expat.ExpatError as exc:
-        raise ReadFailure(
-            "RB-E003", f"Isi XML berkas rusak (rincian teknis: {technical(exc)})."
-        ) from None
-    except XML_DEFENCES:
-        raise entity_failure() from None
 
 
 def _readable_format(sniffed: Sniff) -> str:

@@ -47,6 +47,7 @@ class SheetData:
 @dataclass(kw_only=True)
 class WorkbookData:
     format: str  # "xlsx" | "xlsm" | "xls" | "ods"
+    reader: str = "calamine"  # the reader that read the values (see ingest/fallback.py)
     sheets: list[SheetData] = field(default_factory=list)
     producer: str | None = None  # "Microsoft Excel", "LibreOffice/7.4...", when the file says so
     has_macros: bool = False
@@ -58,15 +59,17 @@ class WorkbookData:
 class ReadFailure(Exception):
     """The file cannot be read as a workbook. ``code`` is a catalogue code (RB-E001 not a
     workbook, RB-E002 password, RB-E003 corrupt, RB-E004 empty, RB-E007 over a limit, RB-E012
-    unsupported format); ``message`` an Indonesian sentence naming what was found."""
+    unsupported format); ``message`` an Indonesian sentence naming what was found; ``detail``
+    the reader's own technical reason, when there is one."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, detail: str = ""):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.detail = detail
 
     def __reduce__(self):  # picklable across worker processes
-        return (ReadFailure, (self.code, self.message))
+        return (ReadFailure, (self.code, self.message, self.detail))
 
 
 def encrypted() -> ReadFailure:
@@ -76,8 +79,9 @@ def encrypted() -> ReadFailure:
 
 
 def corrupt(exc: BaseException) -> ReadFailure:
+    detail = technical(exc)
     return ReadFailure(
-        "RB-E003", f"Berkas rusak dan tidak dapat dibaca (rincian teknis: {technical(exc)})."
+        "RB-E003", f"Berkas rusak dan tidak dapat dibaca (rincian teknis: {detail}).", detail
     )
 
 

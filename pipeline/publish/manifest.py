@@ -48,7 +48,19 @@ def _files(run: RunResult) -> list[dict]:
                 "skipped": [
                     {"sheet": k.sheet, "row": k.row, "reason": k.reason} for k in s.skipped
                 ],
+                "sheets": [
+                    {
+                        "sheet": a.sheet,
+                        "kind": a.kind,
+                        "use": a.use,
+                        "rows_read": a.rows_read,
+                        "rows_consolidated": a.rows_consolidated,
+                        "rows_skipped": a.rows_skipped,
+                    }
+                    for a in s.sheets
+                ],
                 "format": s.format,
+                "reader": s.reader,
                 "size": s.size,
                 "modified": json_scalar(s.modified),
                 "received": json_scalar(s.received),
