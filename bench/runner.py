@@ -24,6 +24,7 @@ from bench.machine import (
 from bench.measure import measure_run
 from bench.report import ScenarioResult, format_scenario, results_json, target_lines
 from bench.scenarios import PERIOD, Scenario
+from bench.styled import measure_styled_blanks, styled_line
 from pipeline.locale_id import number
 
 
@@ -80,6 +81,8 @@ def run_bench(
         f"paralelisme tersedia {number(meta['parallelism_probe'], 2)}x"
     )
     help_times = measure_help()
+    meta["styled_blanks"] = measure_styled_blanks()
+    echo(styled_line(meta["styled_blanks"]))
     results: dict[str, ScenarioResult] = {}
     with tempfile.TemporaryDirectory(prefix="rbpipe-bench-") as work:
         for scenario in scenarios:

@@ -448,6 +448,10 @@ def _header_index() -> dict[str, str]:
 
 
 HEADER_INDEX: dict[str, str] = _header_index()
+# What units add to a header to explain it, tried away when the whole header matches nothing:
+# a bracketed note ("Target TW I (s.d. Maret)", "Data Dukung [link]"), a footnote mark
+# ("Realisasi TW I *)", "Anggaran 1)"). Line breaks and "*" are spacing to normalize_header.
+HEADER_NOTES = re.compile(r"\([^)]*\)?|\[[^\]]*\]?|\s\d{1,2}\s*\)|\*+\)?")
 
 
 def match_header(value: object, kind: str | None = None) -> str | None:
@@ -461,6 +465,8 @@ def match_header(value: object, kind: str | None = None) -> str | None:
     if not key:
         return None
     name = HEADER_INDEX.get(key)
+    if name is None:
+        name = HEADER_INDEX.get(normalize_header(HEADER_NOTES.sub(" ", str(value))))
     if name is None:
         return None
     if kind is not None and kind not in FIELD_BY_NAME[name].kinds:

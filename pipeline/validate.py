@@ -74,7 +74,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline import model, schema
+from pipeline import model, schema, spellings
 from pipeline.errors import RunError
 from pipeline.gx import RUNS, build_suite, failing_rows, run_suite
 from pipeline.plain import display_value, is_missing
@@ -405,8 +405,9 @@ def _quarters(
 
 
 def _code_key(series: pd.Series) -> pd.Series:
-    """Kode RA compared without case and spaces (``u-01`` and ``U-01 `` are the same code)."""
-    return _per_distinct(series, lambda v: "".join(str(v).split()).casefold())
+    """Kode RA compared without case, spaces, invisible characters and dash variants
+    (``u-01``, ``U–01 `` are the same code; :func:`pipeline.spellings.code_key`)."""
+    return _per_distinct(series, spellings.code_key)
 
 
 def _rule_frame(

@@ -1,14 +1,17 @@
 """Cell values as every reader hands them over: text made safe, sheets' content checked.
 
 Cell text: strings longer than ``limits.max_cell_chars`` reject the file (Excel cannot hold
-them: only crafted files do); control characters other than tab/LF/CR are removed. Empty
-strings become None (calamine does not tell an empty string from an empty cell).
+them: only crafted files do); control characters other than tab/LF/CR and invisible characters
+(zero-width space, BOM, soft hyphen, see :mod:`pipeline.spellings`) are removed and odd spaces
+(no-break, narrow no-break) become plain spaces, so codes, headers and identity cells compare as
+typed. Empty strings become None (calamine does not tell an empty string from an empty cell).
 """
 
 from __future__ import annotations
 
 import re
 
+from pipeline import spellings
 from pipeline.ingest.limits import Limits, over_limit
 from pipeline.ingest.scan import SheetScan, clip
 from pipeline.ingest.workbook import SheetData
@@ -40,11 +43,17 @@ def clean_cells(rows: list[list], sheet: str, limits: Limits) -> list[list]:
             f"lembar '{sheet}' berisi teks sel sepanjang {number(longest)} karakter, "
             f"melebihi batas {number(limits.max_cell_chars)} karakter"
         )
-    if _CONTROL_CHARS.search("\n".join(texts)):
-        out = [
-            [_CONTROL_CHARS.sub("", v) if v.__class__ is str else v for v in line] for line in out
-        ]
+    joined = "\n".join(texts)
+    if _CONTROL_CHARS.search(joined) or spellings.has_odd_characters(joined):
+        out = [[_safe(v) if v.__class__ is str else v for v in line] for line in out]
+        out = [[None if v == "" else v for v in line] for line in out]
     return out
+
+
+def _safe(text: str) -> str:
+    """Cell text without control characters, invisible characters (zero-width space, BOM, soft
+    hyphen...) and with odd spaces (no-break, narrow) as plain spaces."""
+    return spellings.clean_text(_CONTROL_CHARS.sub("", text))
 
 
 def has_content(sheet: SheetData) -> bool:

@@ -43,7 +43,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from pipeline.registry import MONTH_ABBREVIATIONS, MONTHS_ID
+from pipeline import spellings
+from pipeline.registry import MONTHS_ID
 from pipeline.schema import normalize_text
 
 MISSING_MARKS = frozenset({"-", "–", "—", "−", "--", "---", "‒"})
@@ -219,18 +220,15 @@ def display_text(value: object) -> str | None:
 # Dates and periods
 # --------------------------------------------------------------------------------------------
 
-_MONTH_WORDS: dict[str, int] = {
-    **{name.lower(): i for i, name in enumerate(MONTHS_ID, start=1)},
-    **MONTH_ABBREVIATIONS,
-}
 _NUMERIC_DATE_RE = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}|\d{2})")
 _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _WORD_DATE_RE = re.compile(r"(\d{1,2})\s*[ /.-]?\s*([a-z]+)\.?\s*[ /.-]?\s*(\d{4})")
 
 
 def month_number(word: str) -> int | None:
-    """1..12 for an Indonesian month name or a common short form (``okt``, ``agt``)."""
-    return _MONTH_WORDS.get(word.strip().lower().rstrip("."))
+    """1..12 for an Indonesian month name in any spelling in use (``okt``, ``agt``,
+    ``Pebruari``, ``Nopember``; see :data:`pipeline.spellings.MONTH_SPELLINGS`)."""
+    return spellings.month_number(word)
 
 
 def parse_date(value: object) -> tuple[dt.date | None, str | None]:
