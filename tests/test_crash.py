@@ -3,8 +3,8 @@ readable, and the next run succeeds (issue 7)."""
 
 from __future__ import annotations
 
-import json
 import contextlib
+import json
 import os
 import signal
 import sqlite3
