@@ -252,7 +252,7 @@ def run(period, inputs, outputs, workers, tunggu, registry_dir, verbose):
         workers=workers,
         wait=tunggu,
         registry_dir=registry_dir,
-        progress=sys.stderr.isatty(),
+        on_wait=click.echo,
     )
     for line in summary_lines(result):
         click.echo(line)

@@ -43,9 +43,6 @@ GX_SELF_LOUD_LOGGER = "great_expectations.data_context.types.base"
 # Imported by GX at its top, used only by features rbpipe never calls (see the module docstring).
 DEFERRED_MODULES = ("scipy.stats", "altair")
 
-# GX validation calls made by this process, per suite name: tests assert "one run per suite".
-RUNS: Counter[str] = Counter()
-
 
 @dataclass(frozen=True, kw_only=True)
 class Engine:
@@ -195,6 +192,7 @@ def run_suite(
     index_column: str,
     parameters: dict[str, Any],
     source: str,
+    runs: Counter[str],
 ) -> Any:
     """Validate ``frame`` against ``suite`` once, returning GX's suite result.
 
@@ -202,8 +200,9 @@ def run_suite(
     ``index_column`` only (read them with :func:`failing_rows`): GX's cost per failing row grows
     with the number of identifying columns and with the values it copies beside them, and the
     caller reads everything else from the frame itself. Values of ``{"$PARAMETER": name}`` come
-    from ``parameters``. Any exception, raised or swallowed by GX inside one expectation,
-    becomes a RunError naming ``source``."""
+    from ``parameters``. The call is counted in ``runs[suite.name]`` (the caller's tally of GX
+    runs: one per suite and month, whatever the number of files). Any exception, raised or
+    swallowed by GX inside one expectation, becomes a RunError naming ``source``."""
     batch_definition = engine().batch_definition
     result_format = {
         "result_format": "COMPLETE",
@@ -211,7 +210,7 @@ def run_suite(
         "exclude_unexpected_values": True,
         "return_unexpected_index_query": False,
     }
-    RUNS[suite.name] += 1
+    runs[suite.name] += 1
     try:
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(

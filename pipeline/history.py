@@ -44,13 +44,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import __version__
+from pipeline import __version__, staged
 from pipeline.errors import RunError
-from pipeline.metrics import METRIC_KEYS, REGENCY_CODE, read_arrivals
+from pipeline.figures import METRIC_KEYS
+from pipeline.metrics import REGENCY_CODE, read_arrivals
 from pipeline.model import Metrics, RunResult
 from pipeline.plain import JsonScalar, flag, json_scalar, json_tree
 from pipeline.registry import Period
-from pipeline.schema import NUMBER_FIELDS
 
 __all__ = ["History", "migrate", "read_arrivals", "trend_rows", "TREND_COLUMNS"]
 
@@ -240,8 +240,9 @@ class History:
         """Each unit's staged rows (accepted submissions) from its latest recorded month before
         ``period`` **in the same year** — targets are set once a year, so January compares with
         nothing, and a unit that skipped a month is compared with the last month it was
-        accepted. Columns and order as recorded by the latest such month; None when nothing
-        earlier is recorded this year. Number fields come back as float, ``_row`` as int."""
+        accepted. None when nothing earlier is recorded this year. The staged-row columns as
+        :mod:`pipeline.staged` declares them (text as str or None, numbers as float, ``_row``
+        as int), then the other columns recorded by the latest such month."""
         first_of_year = f"{period.year:04d}-01"
         latest = self._db.execute(
             "SELECT unit, MAX(period) FROM plans WHERE period >= ? AND period < ? GROUP BY unit",
@@ -263,12 +264,7 @@ class History:
                 (month, unit),
             )
         ]
-        frame = pd.DataFrame.from_records(records, columns=columns)
-        numbers = [c for c in columns if c in NUMBER_FIELDS]
-        frame[numbers] = frame[numbers].astype(float)
-        if "_row" in frame.columns and frame["_row"].notna().all():
-            frame["_row"] = frame["_row"].astype("int64")
-        return frame
+        return staged.conform(pd.DataFrame.from_records(records, columns=columns))
 
     def record(self, run: RunResult) -> None:
         """Store ``run`` as its month's snapshot, replacing any earlier one, in one transaction."""
@@ -287,7 +283,7 @@ class History:
                     __version__,
                     json.dumps([str(c) for c in rows.columns]),
                     len(rows),
-                    _json(run.info),
+                    _json(run.info.as_dict()),
                 ),
             )
             self._db.executemany(
@@ -458,14 +454,14 @@ class History:
             "INSERT INTO regency_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 period,
-                r.get("nama"),
-                r["units_expected"],
-                r["units_submitted"],
-                r["units_on_time"],
-                _plain(r["reporting_rate"]),
-                _plain(r["on_time_rate"]),
-                *(_plain(r[m]) for m in METRIC_KEYS),
-                _json(r),
+                r.nama,
+                r.units_expected,
+                r.units_submitted,
+                r.units_on_time,
+                _plain(r.reporting_rate),
+                _plain(r.on_time_rate),
+                *(_plain(r.metric(m)) for m in METRIC_KEYS),
+                _json(r.as_dict()),
             ),
         )
 
@@ -525,12 +521,12 @@ def trend_rows(metrics: Metrics, period: Period) -> pd.DataFrame:
     regency = (
         str(period),
         REGENCY_CODE,
-        r.get("nama"),
-        r["units_submitted"],
-        r["units_on_time"],
-        _plain(r["reporting_rate"]),
-        _plain(r["on_time_rate"]),
-        *(_plain(r[m]) for m in METRIC_KEYS),
+        r.nama,
+        r.units_submitted,
+        r.units_on_time,
+        _plain(r.reporting_rate),
+        _plain(r.on_time_rate),
+        *(_plain(r.metric(m)) for m in METRIC_KEYS),
     )
     return _trend_frame([*units, regency])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.errors import RunError
@@ -16,10 +17,22 @@ from pipeline.outputs import LOCK_FILE
 
 
 class OutputLock:
-    def __init__(self, outputs: Path, *, wait: bool = False, poll: float = 0.5):
+    """``with OutputLock(outputs):`` holds the outputs folder's lock for the block. Taken:
+    RunError (Indonesian) at once, or with ``wait`` a wait until it is free, ``on_wait`` told
+    once (an Indonesian line for the user: the library itself prints nothing)."""
+
+    def __init__(
+        self,
+        outputs: Path,
+        *,
+        wait: bool = False,
+        poll: float = 0.5,
+        on_wait: Callable[[str], None] | None = None,
+    ):
         self.path = Path(outputs) / LOCK_FILE
         self.wait = wait
         self.poll = poll
+        self.on_wait = on_wait
         self._fd: int | None = None
 
     def __enter__(self) -> OutputLock:
@@ -38,9 +51,9 @@ class OutputLock:
                         f"Folder keluaran {self.path.parent} sedang dipakai oleh rekap lain"
                         f"{holder}. Tunggu sampai selesai, atau jalankan dengan --tunggu."
                     ) from None
-                if not announced:
-                    print(f"Menunggu rekap lain{holder} selesai ...", flush=True)
-                    announced = True
+                if not announced and self.on_wait is not None:
+                    self.on_wait(f"Menunggu rekap lain{holder} selesai ...")
+                announced = True
                 time.sleep(self.poll)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())

@@ -20,19 +20,23 @@ import csv
 import datetime as dt
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pipeline import staged as staged_rows
 from pipeline.errors import RunError
+from pipeline.figures import METRIC_KEYS, MOM_METRICS, MonthChange, RegencyFigures
 from pipeline.model import Metrics, Submission
 from pipeline.plain import as_float, is_missing
 from pipeline.problems import Problem, Rule, load_catalogue
 from pipeline.registry import MONTH_ABBREVIATIONS, MONTHS_ID, Period, Registry
-from pipeline.schema import FIELDS, KINDS, NUMBER_FIELDS, REALISASI_FIELDS
+from pipeline.schema import KINDS, REALISASI_FIELDS
+from pipeline.staged import EXCLUSION_FLAGS
 
 STATUS_SELESAI = "Selesai"
 STATUS_SESUAI = "Sesuai Target"
@@ -51,22 +55,8 @@ INVALID_GROUP = "(Tidak valid)"  # plans whose sasaran/tema is empty or not in t
 # The field that groups each sheet kind's plans, and so the reference list giving the order.
 GROUP_FIELDS = {"umum": "sasaran", "tematik": "tema"}
 
-# The six unit metrics (manifest keys): capaian in percent, the others as fractions 0..1.
-METRIC_KEYS = (
-    "completion_rate",
-    "capaian_mean",
-    "capaian_median",
-    "evidence_completeness",
-    "budget_absorption",
-    "data_quality",
-)
-# Catalogue metric name (Rule.metrics) -> plan flag column -> excluded-count column.
-EXCLUSION_FLAGS = {
-    "capaian": "_excl_capaian",
-    "status": "_excl_status",
-    "bukti": "_excl_bukti",
-    "anggaran": "_excl_anggaran",
-}
+# Catalogue metric name (Rule.metrics) -> plan flag column (staged.EXCLUSION_FLAGS) ->
+# excluded-count column.
 EXCLUDED_COUNTS = {
     "status": "completion_excluded",
     "capaian": "capaian_excluded",
@@ -203,22 +193,23 @@ def annotate_plans(
     period: Period,
     catalogue: Mapping[str, Rule],
 ) -> pd.DataFrame:
-    """``Metrics.plans``: the staged rows plus capaian_pct, capaian_tahunan_pct,
-    realisasi_terakhir, status, _errors, _warnings and the exclusion flags. A plan whose status
-    is undetermined counts as excluded from status (its data cannot give one); excluded values
-    are NaN / null."""
-    rows = _with_all_columns(rows)
+    """``Metrics.plans`` (declared in :data:`pipeline.staged.PLANS`): the staged rows plus
+    capaian_pct, capaian_tahunan_pct, realisasi_terakhir, status, _errors, _warnings and the
+    exclusion flags. A plan whose status is undetermined counts as excluded from status (its
+    data cannot give one); excluded values are NaN / null."""
+    staged_rows.check(rows)
     q = period.running_quarter
     flags = row_problem_flags(rows, problems, catalogue)
     status = plan_status(rows, q)
     flags["_excl_status"] = flags["_excl_status"] | status.isna()
-    return rows.assign(
+    plans = rows.assign(
         realisasi_terakhir=latest_realisation(rows, q),
         capaian_pct=capaian_pct(rows, q).where(~flags["_excl_capaian"]),
         capaian_tahunan_pct=capaian_tahunan_pct(rows, q).where(~flags["_excl_capaian"]),
         status=status.where(~flags["_excl_status"], None),
         **{c: flags[c] for c in flags.columns},
     )
+    return staged_rows.PLANS.check(plans)
 
 
 # --------------------------------------------------------------------------------------------
@@ -498,27 +489,78 @@ def regency_metrics(
     plans: pd.DataFrame,
     problems: list[Problem],
     units: pd.DataFrame,
+    submissions: list[Submission],
+    *,
+    period: Period,
     registry: Registry,
-) -> dict[str, object]:
+) -> RegencyFigures:
     """``Metrics.regency``: reporting rate = units that submitted / units expected (registry);
     on-time rate = units on time / units expected; the plan figures of :func:`summarise` pooled
-    over every plan; ``errors``/``warnings`` count every problem of the month."""
+    over every plan; ``errors``/``warnings`` count every problem of the month; the files and
+    rows as received; the unit medians the feedback compares with. ``change`` is filled from
+    the history by :func:`compare_with_history`."""
     expected = len(registry.units)
     submitted = int(units["submitted"].sum())
     on_time = int(units["on_time"].fillna(False).sum())
-    return {
-        "kode": REGENCY_CODE,
-        "nama": registry.settings.nama_pemda,
-        "units_expected": expected,
-        "units_submitted": submitted,
-        "units_on_time": on_time,
-        "reporting_rate": ratio(submitted, expected),
-        "on_time_rate": ratio(on_time, expected),
-        "plans": len(plans),
-        **summarise(plans),
-        "errors": sum(1 for p in problems if p.is_error),
-        "warnings": sum(1 for p in problems if not p.is_error),
-    }
+    senders = {s.unit for s in submissions if s.unit}
+    rejected = sum(1 for u in units.itertuples() if not u.submitted and u.kode in senders)
+    reported = units[units["submitted"]]
+    figures = PlanFigures(plans)
+    at = np.arange(len(plans))
+    summary = figures.summary(at)
+    for key in ("rows", "errors", "warnings"):  # rows = plans; problems counted below, all
+        summary.pop(key)
+    counts = Counter(s.status for s in submissions)
+    return RegencyFigures(
+        kode=REGENCY_CODE,
+        nama=registry.settings.nama_pemda,
+        period=str(period),
+        units_expected=expected,
+        units_submitted=submitted,
+        units_on_time=on_time,
+        units_late=submitted - on_time,
+        units_rejected=rejected,
+        units_missing=expected - submitted - rejected,
+        units_ranked=int(units["rank"].notna().sum()),
+        reporting_rate=ratio(submitted, expected),
+        on_time_rate=ratio(on_time, expected),
+        files=len(submissions),
+        files_accepted=counts["accepted"],
+        files_superseded=counts["superseded"],
+        files_rejected=counts["rejected"],
+        files_with_problems=len({p.file for p in problems if p.file}),
+        rows_read=sum(s.rows_read for s in submissions),
+        rows_consolidated=sum(s.rows_consolidated for s in submissions),
+        rows_skipped=sum(s.rows_skipped for s in submissions),
+        plans=len(plans),
+        plans_counted=int(figures.has_status.sum()),
+        plans_done=int(figures.status[STATUS_SELESAI].sum() + figures.status[STATUS_SESUAI].sum()),
+        plans_clean=int((figures.errors == 0).sum()),
+        **summary,
+        errors=sum(1 for p in problems if p.is_error),
+        warnings=sum(1 for p in problems if not p.is_error),
+        skipped_reasons=skipped_reasons(submissions),
+        unit_medians={m: _median(reported[m]) for m in METRIC_KEYS},
+    )
+
+
+def skipped_reasons(submissions: Iterable[Submission]) -> tuple[tuple[str, int, int], ...]:
+    """(reason, rows skipped for it, files with such a row), most rows first, then by reason."""
+    rows: Counter[str] = Counter()
+    files: Counter[str] = Counter()
+    for s in submissions:
+        rows.update(skip.reason for skip in s.skipped)
+        files.update({skip.reason for skip in s.skipped})
+    return tuple(
+        (reason, n, files[reason])
+        for reason, n in sorted(rows.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+
+
+def _median(values: pd.Series) -> float:
+    """Median of the defined values, NaN when there is none."""
+    defined = pd.to_numeric(values, errors="coerce").dropna()
+    return float(defined.median()) if len(defined) else math.nan
 
 
 def compute_metrics(
@@ -544,16 +586,33 @@ def compute_metrics(
         plans=plans,
         units=units,
         groups=group_metrics(plans, deliveries, registry),
-        regency=regency_metrics(plans, problems, units, registry),
+        regency=regency_metrics(
+            plans, problems, units, submissions, period=period, registry=registry
+        ),
+        changes=month_over_month(pd.DataFrame(columns=["period", "kode"]), period),
     )
+
+
+def compare_with_history(metrics: Metrics, trend: pd.DataFrame, period: Period) -> Metrics:
+    """``metrics`` with its month-over-month figures: ``changes`` (every unit and the regency,
+    :func:`month_over_month` of ``trend``, the history's trend including this month) and
+    ``regency.change`` (None when the history holds no earlier month)."""
+    changes = month_over_month(trend, period)
+    row = changes[changes["kode"] == REGENCY_CODE]
+    change = None
+    if len(row) and isinstance(row["previous_period"].iloc[0], str):
+        record = row.iloc[0]
+        change = MonthChange(
+            previous_period=record["previous_period"],
+            previous={m: float(record[f"{m}_previous"]) for m in MOM_METRICS},
+            delta={m: float(record[f"{m}_delta"]) for m in MOM_METRICS},
+        )
+    return replace(metrics, changes=changes, regency=replace(metrics.regency, change=change))
 
 
 # --------------------------------------------------------------------------------------------
 # Month over month
 # --------------------------------------------------------------------------------------------
-
-# Trend columns compared month over month (history.TREND_COLUMNS carries them).
-MOM_METRICS = ("submitted", "on_time", "reporting_rate", "on_time_rate", *METRIC_KEYS)
 
 
 def month_over_month(trend: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -585,7 +644,7 @@ def month_over_month(trend: pd.DataFrame, period: Period) -> pd.DataFrame:
         }
         for m in MOM_METRICS:
             now = as_float(row.get(m), math.nan)
-            then = as_float(before[m], math.nan) if before is not None else math.nan
+            then = as_float(before.get(m), math.nan) if before is not None else math.nan
             record.update({m: now, f"{m}_previous": then, f"{m}_delta": now - then})
         records.append(record)
     return pd.DataFrame.from_records(records, columns=columns)
@@ -697,19 +756,6 @@ def read_arrivals(path: Path) -> dict[str, dt.datetime]:
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _with_all_columns(rows: pd.DataFrame) -> pd.DataFrame:
-    """The staged frame with every contract column present (an empty month may arrive with
-    none): missing provenance/text columns as null, missing number columns as NaN."""
-    needed = {"_unit": object, "_file": object, "_sheet": object, "_kind": object, "_row": float}
-    needed |= {f.name: (float if f.name in NUMBER_FIELDS else object) for f in FIELDS}
-    missing = {
-        c: pd.Series(np.nan if t is float else None, index=rows.index, dtype=t)
-        for c, t in needed.items()
-        if c not in rows.columns
-    }
-    return rows.assign(**missing) if missing else rows
 
 
 def _filled(values: pd.Series) -> pd.Series:

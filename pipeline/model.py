@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pipeline.problems import Problem
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from pipeline.figures import RegencyFigures
     from pipeline.outputs import OutputLayout
+    from pipeline.registry import Period, Registry
 
 Status = Literal["accepted", "rejected", "superseded"]
 STATUS_LABEL = {"accepted": "Diterima", "rejected": "Ditolak", "superseded": "Digantikan"}
@@ -109,24 +111,59 @@ class ValidationResult:
     rows: pd.DataFrame  # staged rows with choice values normalised to the reference spelling
     problems: list[Problem]  # row/cell and structure problems found by GX
     gx_runs: int = 0  # number of GX validation runs (one per suite)
+    suite_runs: dict[str, int] = field(default_factory=dict)  # GX runs per suite name
     gx_seconds: float = 0.0  # wall time spent in GX (import included)
     suite_versions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)
 class Metrics:
-    plans: pd.DataFrame  # rows + capaian_pct, capaian_tahunan_pct, status, exclusion flags
+    """Every metric of one month (docs/contracts.md "Metrics frames")."""
+
+    plans: pd.DataFrame  # staged.PLANS: rows + capaian, status, problem counts, exclusion flags
     units: pd.DataFrame  # one row per registry unit (metrics.UNIT_COLUMNS)
     groups: pd.DataFrame  # one row per sasaran / tema (metrics.GROUP_COLUMNS)
-    regency: dict[str, Any]  # regency-wide figures
+    regency: RegencyFigures  # every regency-wide figure (pipeline.figures)
+    # metrics.month_over_month of the history's trend: per unit and the regency, each figure
+    # beside the previous recorded month's (empty until metrics.compare_with_history)
+    changes: pd.DataFrame
+
+
+@dataclass(kw_only=True)
+class RunInfo:
+    """How a run went, for the manifest, the ``Info Proses`` sheet and the summary. Fields
+    left None are unknown (a RunResult built outside a run) and not shown."""
+
+    versions: dict[str, str] = field(default_factory=dict)  # package -> version
+    suite_versions: dict[str, str] = field(default_factory=dict)  # suite -> its "versi"
+    gx_runs: int | None = None  # Great Expectations validation runs (one per suite)
+    gx_seconds: float | None = None  # wall time in GX, import included
+    workers: int | None = None  # reader processes (and feedback writers)
+    inputs: str | None = None  # the month's inputs folder
+    stages: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> wall_s, cpu_s
+    ignored_files: list[str] | None = None  # lock files, hidden files (not submissions)
+
+    # Wall-clock measurements differ on every run: they go to the manifest and the log, never
+    # into a workbook, which must be identical for identical inputs.
+    VOLATILE: ClassVar[frozenset[str]] = frozenset({"gx_seconds", "stages"})
+
+    def as_dict(self) -> dict[str, Any]:
+        """The known entries in field order (the manifest's ``info``)."""
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
+
+    def stable_items(self) -> list[tuple[str, Any]]:
+        """The known entries that do not depend on the clock, sorted by name."""
+        return sorted((k, v) for k, v in self.as_dict().items() if k not in self.VOLATILE)
 
 
 @dataclass(kw_only=True)
 class RunResult:
     """Everything one monthly run produced, handed to the publishers."""
 
-    period: Any  # registry.Period
-    registry: Any  # registry.Registry
+    period: Period
+    registry: Registry
     submissions: list[Submission]
     rows: pd.DataFrame
     problems: list[Problem]  # all: ingest + validation + history, sorted
@@ -134,6 +171,6 @@ class RunResult:
     trend: pd.DataFrame  # unit metrics over months, from the history (history.TREND_COLUMNS)
     started: dt.datetime
     finished: dt.datetime | None = None
-    info: dict[str, Any] = field(default_factory=dict)  # versions, suite versions, GX stats
+    info: RunInfo = field(default_factory=RunInfo)
     layout: OutputLayout | None = None  # where the month's outputs go (None: not written by run)
     outputs: list[Path] = field(default_factory=list)  # files written, in the order written

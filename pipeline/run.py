@@ -19,7 +19,7 @@ import os
 import platform
 import resource
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from pipeline.errors import RunError
 from pipeline.fsutil import atomic_path
 from pipeline.locale_id import number
 from pipeline.locking import OutputLock
-from pipeline.model import STATUS_LABEL, RunResult, Submission
+from pipeline.model import RunInfo, RunResult, Submission
 from pipeline.outputs import FEEDBACK_FOLDER, MANIFEST_FILE, REMINDERS_FILE, OutputLayout
 from pipeline.problems import SEVERITY_LABEL, Problem, sort_problems
 from pipeline.registry import Period, Registry, load_registry
@@ -123,9 +123,12 @@ def run_month(
     workers: int | None = None,
     wait: bool = False,
     registry_dir: Path | None = None,
-    progress: bool = False,
+    on_wait: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Consolidate one month. Raises RunError only when the run cannot happen at all."""
+    """Consolidate one month. Raises RunError only when the run cannot happen at all.
+
+    ``wait``: when another run holds the outputs, wait for it (``on_wait`` receives one
+    Indonesian line to show meanwhile) instead of raising RunError."""
     layout = OutputLayout(outputs=Path(outputs), period=period, inputs=Path(inputs))
     month_in = layout.month_inputs
     if not month_in.is_dir():
@@ -137,7 +140,7 @@ def run_month(
     _check_outputs_writable(layout.outputs)
     workers = workers or os.cpu_count() or 1
 
-    with OutputLock(layout.outputs, wait=wait):
+    with OutputLock(layout.outputs, wait=wait, on_wait=on_wait):
         _remove_stale_temporaries(layout.month)
         layout.month.mkdir(parents=True, exist_ok=True)
         with _run_log(layout.log):
@@ -157,7 +160,7 @@ def _remove_stale_temporaries(folder: Path) -> None:
 def _run_locked(layout: OutputLayout, registry: Registry, workers: int) -> RunResult:
     from pipeline.history import History, read_arrivals
     from pipeline.ingest import ingest_month
-    from pipeline.metrics import compute_metrics
+    from pipeline.metrics import compare_with_history, compute_metrics
     from pipeline.publish.feedback import FeedbackWriter, write_reminders
     from pipeline.publish.manifest import write_manifest
     from pipeline.publish.regency import write_regency_workbook
@@ -197,6 +200,7 @@ def _run_locked(layout: OutputLayout, registry: Registry, workers: int) -> RunRe
                 arrivals=arrivals,
             )
             trend = history.trend_with(period, metrics)
+            metrics = compare_with_history(metrics, trend, period)
 
         run = RunResult(
             period=period,
@@ -208,16 +212,16 @@ def _run_locked(layout: OutputLayout, registry: Registry, workers: int) -> RunRe
             trend=trend,
             started=started,
             layout=layout,
-            info={
-                "versions": _versions(),
-                "suite_versions": validation.suite_versions,
-                "gx_runs": validation.gx_runs,
-                "gx_seconds": round(validation.gx_seconds, 3),
-                "workers": workers,
-                "inputs": str(month_in),
-                "stages": stages,
-                "ignored_files": ingested.ignored,
-            },
+            info=RunInfo(
+                versions=_versions(),
+                suite_versions=validation.suite_versions,
+                gx_runs=validation.gx_runs,
+                gx_seconds=round(validation.gx_seconds, 3),
+                workers=workers,
+                inputs=str(month_in),
+                stages=stages,
+                ignored_files=ingested.ignored,
+            ),
         )
 
         with _stage(stages, "publish"):
@@ -253,36 +257,33 @@ def _remove_stale_feedback(layout: OutputLayout, keep: list[Path]) -> None:
 
 def summary_lines(run: RunResult) -> list[str]:
     """The short Indonesian summary printed after a run."""
-    subs = run.submissions
-    counts = {s: sum(1 for x in subs if x.status == s) for s in STATUS_LABEL}
     reg = run.metrics.regency
-    errors = sum(p.severity == "error" for p in run.problems)
-    warnings = len(run.problems) - errors
-    rows = len(run.rows)
     layout = run.layout or OutputLayout(outputs=Path("."), period=run.period)
     feedback = sum(1 for p in run.outputs if p.parent == layout.feedback_folder)
     lines = [
         f"Rekap {run.period.label} selesai.",
-        f"  Berkas   : {len(subs)} berkas ({counts['accepted']} diterima, "
-        f"{counts['superseded']} digantikan, {counts['rejected']} ditolak)",
-        f"  Unit     : {reg.get('units_submitted', 0)} dari {reg.get('units_expected', 0)} unit "
-        f"mengirim, {reg.get('units_on_time', 0)} tepat waktu",
-        f"  Data     : {rows} rencana aksi direkap; {errors} kesalahan, {warnings} peringatan",
+        f"  Berkas   : {number(reg.files)} berkas ({number(reg.files_accepted)} diterima, "
+        f"{number(reg.files_superseded)} digantikan, {number(reg.files_rejected)} ditolak)",
+        f"  Unit     : {number(reg.units_submitted)} dari {number(reg.units_expected)} unit "
+        f"mengirim, {number(reg.units_on_time)} tepat waktu",
+        f"  Data     : {number(reg.plans)} rencana aksi direkap; {number(reg.errors)} kesalahan, "
+        f"{number(reg.warnings)} peringatan",
         f"  Hasil    : {layout.month}/",
         f"             {layout.regency_workbook.name} (rekap kabupaten), {FEEDBACK_FOLDER}/ "
-        f"({feedback} berkas), {REMINDERS_FILE}, {MANIFEST_FILE}",
+        f"({number(feedback)} berkas), {REMINDERS_FILE}, {MANIFEST_FILE}",
     ]
     notes = run.registry.notes
     if notes:
-        lines.append(f"  Catatan  : {len(notes)} isian kontak di daftar unit kerja tidak dipakai:")
+        lines.append(f"  Catatan  : {number(len(notes))} isian kontak di daftar unit kerja tidak dipakai:")
         lines += [f"             {note}" for note in notes]
-    stages = run.info.get("stages", {})
+    stages = run.info.stages
     if stages:
         total = sum(s["wall_s"] for s in stages.values())
         parts = ", ".join(f"{k} {number(v['wall_s'], 1)}" for k, v in stages.items())
         lines.append(
             f"  Waktu    : {number(total, 1)} detik ({parts}; Great Expectations "
-            f"{run.info.get('gx_runs', 0)} kali jalan, {number(run.info.get('gx_seconds', 0), 1)} detik)"
+            f"{number(run.info.gx_runs or 0)} kali jalan, "
+            f"{number(run.info.gx_seconds or 0, 1)} detik)"
         )
     return lines
 

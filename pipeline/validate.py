@@ -66,6 +66,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,14 +76,14 @@ import numpy as np
 import pandas as pd
 
 from pipeline import model, schema, spellings
+from pipeline import staged as staged_rows
 from pipeline.errors import RunError
-from pipeline.gx import RUNS, build_suite, failing_rows, run_suite
+from pipeline.gx import build_suite, failing_rows, run_suite
 from pipeline.plain import display_value, is_missing
 from pipeline.problems import EXPECTATIONS_DIR, Problem, sort_problems
 from pipeline.registry import Period, Registry
 
 __all__ = [
-    "RUNS",
     "SUITE_FILES",
     "cell_fields",
     "load_suite",
@@ -156,7 +157,7 @@ def validate(
     (RB-E011: a formula whose value is unknown) gets no further problem. Raises
     :class:`RunError` only when a suite is broken or a rule cannot run.
     """
-    staged = normalise_choices(conform(rows), registry)
+    staged = normalise_choices(staged_rows.check(rows), registry)
     closed, running = _quarters(staged, submissions, period)
     plans = _rule_frame(
         staged,
@@ -172,8 +173,9 @@ def validate(
     suites = {name: load_suite(Path(expectations_dir) / name) for name in SUITE_FILES}
     gx_seconds = time.perf_counter() - start
     problems: list[Problem] = []
+    runs: Counter[str] = Counter()
     for suite in suites.values():
-        found, seconds = _check(suite, plans, submissions, parameters)
+        found, seconds = _check(suite, plans, submissions, parameters, runs)
         problems += found
         gx_seconds += seconds
     known = _cells_reported_by_ingest(submissions)
@@ -181,7 +183,8 @@ def validate(
     return model.ValidationResult(
         rows=staged,
         problems=sort_problems(problems),
-        gx_runs=len(suites),
+        gx_runs=sum(runs.values()),
+        suite_runs=dict(runs),
         gx_seconds=gx_seconds,
         suite_versions={suite.name: suite.versi for suite in suites.values()},
     )
@@ -192,6 +195,7 @@ def _check(
     plans: pd.DataFrame,
     submissions: list[model.Submission],
     parameters: dict[str, Any],
+    runs: Counter[str],
 ) -> tuple[list[Problem], float]:
     """One suite's GX run over its frame, as Problems, and the seconds GX took. The frame is
     built here and dropped on return, so that one frame at a time is in memory."""
@@ -202,7 +206,12 @@ def _check(
         frame = _structure_frame(submissions)
     start = time.perf_counter()
     result = run_suite(
-        suite.gx_suite, frame, index_column=INDEX, parameters=parameters, source=suite.path.name
+        suite.gx_suite,
+        frame,
+        index_column=INDEX,
+        parameters=parameters,
+        source=suite.path.name,
+        runs=runs,
     )
     seconds = time.perf_counter() - start
     return _problems(result, frame, plans), seconds
@@ -300,57 +309,8 @@ def suite_columns(raw: dict[str, Any]) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Staged rows: conformed copy and choice normalisation
+# Choice normalisation
 # --------------------------------------------------------------------------------------------
-
-
-def conform(rows: pd.DataFrame | None) -> pd.DataFrame:
-    """A copy of staged rows with every contract column present, a fresh RangeIndex, text as
-    stripped str or None, numbers as float.
-
-    A number field holding something that is not a number (a contract breach upstream) keeps
-    that text in ``_raw_<field>`` so it is reported (RB-E103) rather than silently lost."""
-    given = (rows if rows is not None else pd.DataFrame()).reset_index(drop=True)
-    n = len(given)
-    out: dict[str, pd.Series] = {}
-
-    def column(name: str) -> pd.Series:
-        return given[name] if name in given else pd.Series([None] * n, dtype=object)
-
-    for name in ("_unit", "_file", "_sheet", "_kind"):
-        out[name] = _text(column(name))
-    out["_row"] = pd.to_numeric(column("_row"), errors="coerce").fillna(0).astype(int)
-    for f in schema.FIELDS:
-        out[f"_col_{f.name}"] = _text(column(f"_col_{f.name}"))
-        if f.is_number:
-            value = column(f.name)
-            number = pd.to_numeric(value, errors="coerce").astype(float)
-            raw = _text(column(f"_raw_{f.name}"))
-            unreadable = value.notna() & number.isna() & raw.isna()
-            if unreadable.any():
-                raw = raw.where(~unreadable, _text(value.where(unreadable)))
-            out[f"_raw_{f.name}"] = raw
-            out[f.name] = number
-        else:
-            out[f.name] = _text(column(f.name))
-    # The unit's columns keep their order (contract columns replaced), missing ones follow.
-    order = [*given.columns, *(name for name in out if name not in given)]
-    return pd.DataFrame({name: out[name] if name in out else given[name] for name in order})
-
-
-def _text(series: pd.Series) -> pd.Series:
-    """Stripped text, None for missing or blank cells (object dtype, so GX sees None).
-
-    Each distinct value is cleaned once: provenance and column letters repeat on every row."""
-    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-    # Code -1 (a missing value) picks the None appended last.
-    cleaned = np.array([*map(_one_text, uniques), None], dtype=object)
-    return pd.Series(cleaned[codes], index=series.index, dtype=object)
-
-
-def _one_text(value: object) -> str | None:
-    text = display_value(value) if isinstance(value, float) else str(value)
-    return (text or "").strip() or None
 
 
 def choice_key(value: object) -> str:
@@ -458,9 +418,9 @@ def _previous_targets(frame: pd.DataFrame, previous: pd.DataFrame | None) -> pd.
 
     before = pd.DataFrame(
         {
-            "_unit": _text(column("_unit")),
-            "_kind": _text(column("_kind")),
-            "_k": _code_key(_text(column("kode"))),
+            "_unit": staged_rows.text(column("_unit")),
+            "_kind": staged_rows.text(column("_kind")),
+            "_k": _code_key(staged_rows.text(column("kode"))),
             **{t: pd.to_numeric(column(t), errors="coerce").astype(float) for t in targets},
         }
     )

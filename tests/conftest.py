@@ -33,7 +33,22 @@ def _corpus() -> Path | None:
 
 
 CORPUS = _corpus()
-needs_corpus = pytest.mark.skipif(CORPUS is None, reason="shared foreign corpus not present")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared foreign corpus. Its absence fails the test, loudly: a test that skips when
+    its input is missing would pass on a machine that never ran it."""
+    if CORPUS is None:
+        pytest.fail(
+            "The shared foreign corpus was not found (tried $RBPIPE_CORPUS, "
+            "../shared/corpus/foreign beside the checkout and /work/shared/corpus/foreign). "
+            "Point RBPIPE_CORPUS at it."
+        )
+    return CORPUS
+
+
+needs_corpus = pytest.mark.usefixtures("corpus")
 
 # Contract lists of docs/contracts.md, stated once for the tests (never imported from the code
 # they check): the manifest's file and unit keys in order, and the regency workbook's sheets.

@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline import schema
-from pipeline.model import Metrics, RunResult, SheetLayout, SkippedRow, Submission
+from pipeline.figures import RegencyFigures
+from pipeline.metrics import compare_with_history, unit_deliveries
+from pipeline.model import Metrics, RunInfo, RunResult, SheetLayout, SkippedRow, Submission
 from pipeline.problems import Problem, sort_problems
 from pipeline.registry import Period, Registry, load_registry
 
@@ -733,7 +735,8 @@ def _figures(plans: pd.DataFrame) -> dict:
 
 
 def _units(plans, problems, subs, reg: Registry, period: Period) -> pd.DataFrame:
-    deadline = dt.datetime.combine(period.deadline(reg.settings.batas_hari), dt.time(23, 59, 59))
+    # On time as production decides it (the first file of the unit, the deadline day's end).
+    deliveries = unit_deliveries(subs, period=period, registry=reg)
     accepted = {s.unit: s for s in subs if s.accepted and s.unit}
     records = []
     for unit in reg.units:
@@ -746,7 +749,7 @@ def _units(plans, problems, subs, reg: Registry, period: Period) -> pd.DataFrame
             "nama": unit.nama,
             "jenis": unit.jenis,
             "submitted": sub is not None,
-            "on_time": (received <= deadline) if sub else None,
+            "on_time": deliveries[unit.kode].on_time if sub else None,
             "file": sub.name if sub else None,
             "received": received,
             "rows": len(mine),
@@ -787,20 +790,72 @@ def _groups(plans: pd.DataFrame, reg: Registry) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def _regency(plans, units: pd.DataFrame, problems: list[Problem]) -> dict:
+def _regency(plans, units: pd.DataFrame, problems: list[Problem], subs) -> RegencyFigures:
     figures = _figures(plans)
     submitted = units["submitted"]
-    return {
-        "units_expected": len(units),
-        "units_submitted": int(submitted.sum()),
-        "units_on_time": int((units["on_time"] == True).sum()),  # noqa: E712 - object column
-        "reporting_rate": float(submitted.mean()),
-        "on_time_rate": float((units["on_time"] == True).mean()),  # noqa: E712
-        "plans": len(plans),
-        **figures,
-        "errors": sum(p.is_error for p in problems),
-        "warnings": sum(not p.is_error for p in problems),
-    }
+    on_time = int((units["on_time"] == True).sum())  # noqa: E712 - object column
+    senders = {s.unit for s in subs if s.unit}
+    rejected = int(
+        sum(1 for k, s in zip(units["kode"], submitted, strict=True) if not s and k in senders)
+    )
+    budget = plans[(plans["anggaran"] > 0) & ~plans["_excl_anggaran"]]
+    realised = plans[plans[list(schema.REALISASI_FIELDS)].fillna(0).gt(0).any(axis=1)]
+    statuses = plans["status"]
+    reasons: dict[str, list[int]] = {}
+    for s in subs:
+        for skip in s.skipped:
+            reasons.setdefault(skip.reason, [0, 0])[0] += 1
+        for reason in {skip.reason for skip in s.skipped}:
+            reasons[reason][1] += 1
+    return RegencyFigures(
+        kode="KABUPATEN",
+        nama=registry().settings.nama_pemda,
+        period=str(PERIOD),
+        units_expected=len(units),
+        units_submitted=int(submitted.sum()),
+        units_on_time=on_time,
+        units_late=int(submitted.sum()) - on_time,
+        units_rejected=rejected,
+        units_missing=len(units) - int(submitted.sum()) - rejected,
+        units_ranked=int(units["rank"].notna().sum()),
+        reporting_rate=float(submitted.mean()),
+        on_time_rate=on_time / len(units),
+        files=len(subs),
+        files_accepted=sum(s.status == "accepted" for s in subs),
+        files_superseded=sum(s.status == "superseded" for s in subs),
+        files_rejected=sum(s.status == "rejected" for s in subs),
+        files_with_problems=len({p.file for p in problems if p.file}),
+        rows_read=sum(s.rows_read for s in subs),
+        rows_consolidated=sum(s.rows_consolidated for s in subs),
+        rows_skipped=sum(s.rows_skipped for s in subs),
+        skipped_reasons=tuple(
+            (r, n, k) for r, (n, k) in sorted(reasons.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        ),
+        plans=len(plans),
+        plans_counted=int(statuses.notna().sum()),
+        plans_done=int(statuses.isin(["Selesai", "Sesuai Target"]).sum()),
+        plans_clean=int((plans["_errors"] == 0).sum()),
+        rows_with_errors=int((plans["_errors"] > 0).sum()),
+        n_selesai=int((statuses == "Selesai").sum()),
+        n_sesuai=int((statuses == "Sesuai Target").sum()),
+        n_terlambat=int((statuses == "Terlambat").sum()),
+        n_belum=int((statuses == "Belum Dilaporkan").sum()),
+        **{m: figures[m] for m in METRIC_COLUMNS},
+        anggaran_total=float(budget["anggaran"].sum()),
+        realisasi_anggaran_total=float(budget["realisasi_anggaran"].fillna(0).sum()),
+        completion_excluded=figures["completion_excluded"],
+        capaian_excluded=figures["capaian_excluded"],
+        evidence_excluded=figures["evidence_excluded"],
+        budget_excluded=figures["budget_excluded"],
+        capaian_n=int(plans["capaian_pct"].notna().sum()),
+        evidence_n=int((~realised["_excl_bukti"]).sum()),
+        budget_n=len(budget),
+        errors=sum(p.is_error for p in problems),
+        warnings=sum(not p.is_error for p in problems),
+        unit_medians={
+            m: float(units.loc[submitted, m].astype(float).median()) for m in METRIC_COLUMNS
+        },
+    )
 
 
 def _trend(units: pd.DataFrame, regency: dict, period: Period, history: bool) -> pd.DataFrame:
@@ -823,7 +878,7 @@ def _trend(units: pd.DataFrame, regency: dict, period: Period, history: bool) ->
             "period": str(period),
             "kode": "KABUPATEN",
             "submitted": True,
-            **{m: regency[m] for m in ("reporting_rate", "on_time_rate", *METRIC_COLUMNS)},
+            **{m: regency.metric(m) for m in ("reporting_rate", "on_time_rate", *METRIC_COLUMNS)},
         }
     )
     if history:
@@ -861,28 +916,35 @@ def make_run(*, hostile: bool = False, history: bool = True) -> RunResult:
     problems = sort_problems(_cell_problems(hostile) + [p for s in subs for p in s.problems])
     plans = _plans(rows, problems, PERIOD)
     units = _units(plans, problems, subs, reg, PERIOD)
-    regency = _regency(plans, units, problems)
+    regency = _regency(plans, units, problems, subs)
     trend = _trend(units, regency, PERIOD, history)
+    metrics = Metrics(
+        plans=plans,
+        units=units,
+        groups=_groups(plans, reg),
+        regency=regency,
+        changes=pd.DataFrame(),
+    )
     return RunResult(
         period=PERIOD,
         registry=reg,
         submissions=subs,
         rows=rows,
         problems=problems,
-        metrics=Metrics(plans=plans, units=units, groups=_groups(plans, reg), regency=regency),
+        metrics=compare_with_history(metrics, trend, PERIOD),
         trend=trend,
         started=dt.datetime(2025, 11, 6, 8, 0, 0),
         finished=dt.datetime(2025, 11, 6, 8, 0, 41),
-        info={
-            "versions": {
+        info=RunInfo(
+            versions={
                 "rbpipe": "0.1.0",
                 "python": "3.11.9",
                 "pandas": pd.__version__,
                 "great_expectations": "1.24.1",
                 "xlsxwriter": "3.3.1",
             },
-            "suite_versions": {"rb_umum": "2025.1", "rb_tematik": "2025.1", "struktur": "2025.1"},
-        },
+            suite_versions={"rb_umum": "2025.1", "rb_tematik": "2025.1", "struktur": "2025.1"},
+        ),
     )
 
 

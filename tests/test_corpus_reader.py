@@ -31,8 +31,8 @@ READ = ("OOM_alloc.xls", "OOM_alloc2.xls", "issue_530.xlsx", "nonstandard-xml-ns
 
 
 @pytest.fixture(scope="module")
-def outcomes():
-    files = sorted(p for p in CORPUS.iterdir() if p.is_file())
+def outcomes(corpus):
+    files = sorted(p for p in corpus.iterdir() if p.is_file())
     limits = Limits(seconds_per_file=30)
     return limits, {
         o.item.name: o for o in run_bounded(read_workbook, files, workers=2, limits=limits)

@@ -18,10 +18,11 @@ import pandas as pd
 import pytest
 from conftest import HISTORY_FILE
 
+from pipeline import staged
 from pipeline.errors import RunError
 from pipeline.history import SCHEMA_VERSION, TREND_COLUMNS, History, trend_rows
 from pipeline.metrics import compute_metrics
-from pipeline.model import RunResult, Submission
+from pipeline.model import RunInfo, RunResult, Submission
 from pipeline.problems import Problem
 from pipeline.registry import Period, Registry, Settings, Unit, load_registry
 from pipeline.schema import FIELDS, NUMBER_FIELDS, SHEETS
@@ -59,7 +60,7 @@ def staged_rows(period: Period, plans_per_unit: int, target_tw4: float = 4.0) ->
             row |= {"realisasi_tw3": 2.5 if i == 1 else 3.0, "data_dukung": "https://bukti"}
             row["_raw_anggaran"] = "Rp 1.2.3" if i == 0 else None
             records.append(row)
-    return pd.DataFrame(records)
+    return staged.conform(pd.DataFrame(records))
 
 
 def month_run(period: Period, plans_per_unit: int = 3, target_tw4: float = 4.0) -> RunResult:
@@ -97,7 +98,12 @@ def month_run(period: Period, plans_per_unit: int = 3, target_tw4: float = 4.0) 
         trend=pd.DataFrame(columns=list(TREND_COLUMNS)),
         started=dt.datetime(2025, 11, 6, 8),
         finished=dt.datetime(2025, 11, 6, 8, 1),
-        info={"versi": "uji", "gx_seconds": 1.5, "path": Path("x"), "nan": math.nan},
+        info=RunInfo(
+            versions={"rbpipe": "uji"},
+            gx_seconds=1.5,
+            inputs=str(Path("x")),
+            stages={"ingest": {"wall_s": math.nan, "cpu_s": 0.25}},
+        ),
     )
 
 
@@ -275,18 +281,24 @@ def test_everything_of_the_month_is_kept_for_audits(db_path):
         ).fetchone()
         assert raw == ("Rp 1.2.3",)
         info = json.loads(db.execute("SELECT info FROM runs").fetchone()[0])
-        assert info == {"versi": "uji", "gx_seconds": 1.5, "path": "x", "nan": None}
+        assert info == {
+            "versions": {"rbpipe": "uji"},
+            "suite_versions": {},
+            "gx_seconds": 1.5,
+            "inputs": "x",
+            "stages": {"ingest": {"wall_s": None, "cpu_s": 0.25}},
+        }
         groups = db.execute("SELECT kind, grp FROM group_metrics ORDER BY position").fetchall()
         assert ("tematik", "Pengendalian Inflasi") in groups
 
 
 def test_a_failing_record_leaves_the_previous_snapshot(db_path):
     broken = month_run(OCTOBER, plans_per_unit=5)
-    broken.metrics.regency = {}  # fails after plans and problems were written
+    broken.metrics.regency = None  # fails after plans and problems were written
     with History(db_path) as history:
         history.record(month_run(OCTOBER))
         before = counts(db_path)
-        with pytest.raises(KeyError):
+        with pytest.raises(AttributeError):
             history.record(broken)
         assert counts(db_path) == before
         history.record(month_run(NOVEMBER))  # the connection is still usable
@@ -302,13 +314,13 @@ WRITER = textwrap.dedent(
     import itertools, sys
     sys.path.insert(0, {root!r})
     sys.path.insert(0, {tests!r})
-    from test_history import History, month_run, OCTOBER, NOVEMBER
+    from test_history import History, RunInfo, month_run, OCTOBER, NOVEMBER
     runs = {{p: month_run(p, plans_per_unit=800) for p in (OCTOBER, NOVEMBER)}}
     history = History({path!r})
     for version in itertools.count():
         run = runs[OCTOBER if version % 2 else NOVEMBER]
         run.rows["kendala"] = f"v{{version}}"
-        run.info = {{"version": version}}
+        run.info = RunInfo(inputs=str(version))
         history.record(run)
         print(version, flush=True)
     """
@@ -321,7 +333,7 @@ def assert_consistent(path: Path) -> None:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         runs = db.execute("SELECT period, plans, info FROM runs").fetchall()
         for period, n_plans, info in runs:
-            version = json.loads(info)["version"]
+            version = json.loads(info)["inputs"]
             kendala = db.execute(
                 "SELECT json_extract(data, '$.kendala'), COUNT(*) FROM plans WHERE period = ? "
                 "GROUP BY 1",

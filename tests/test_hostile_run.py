@@ -85,7 +85,7 @@ def _inject(path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def hostile_run(tmp_path_factory):
+def hostile_run(tmp_path_factory, corpus):
     from pipeline.demo import generate_month
     from pipeline.registry import Period, load_registry
 
@@ -99,7 +99,7 @@ def hostile_run(tmp_path_factory):
         shutil.copy2(demo_dir / f.name, month / f.name)
     injected = genuine[3]
     _inject(month / injected.name)
-    for path in sorted(CORPUS.iterdir()):
+    for path in sorted(corpus.iterdir()):
         shutil.copy2(path, month / f"asing_{path.name}")
     expected = _hostile_files(month)
     before = snapshot(base / "inputs")

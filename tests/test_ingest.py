@@ -472,7 +472,9 @@ def test_staged_frame_follows_the_contract(ingested):
     assert frame.index.equals(pd.RangeIndex(len(frame)))
     assert frame["_row"].dtype == "int64"
     assert all(frame[f].dtype == "float64" for f in schema.NUMBER_FIELDS)
-    assert all(pd.api.types.is_string_dtype(frame[f]) for f in schema.TEXT_FIELDS)
+    for column in [*schema.TEXT_FIELDS, *(c for c in frame.columns if c.startswith("_col_"))]:
+        assert frame[column].dtype == object
+        assert all(v is None or (type(v) is str and v == v.strip() != "") for v in frame[column])
     keys = list(zip(frame._unit, frame._file, frame._kind != "umum", frame._row, strict=True))
     assert keys == sorted(keys)
     assert set(frame._unit) == {"DINKES", "DINSOS", "DISKOMINFO", "DISDIKBUD"}

@@ -40,14 +40,17 @@ def test_second_writer_is_refused_with_an_indonesian_message(tmp_path):
         proc.wait()
 
 
-def test_waiting_writer_gets_the_lock_when_the_first_finishes(tmp_path):
+def test_waiting_writer_gets_the_lock_when_the_first_finishes(tmp_path, capsys):
     proc = _holder(tmp_path, 1)
+    told: list[str] = []
     try:
-        with OutputLock(tmp_path, wait=True, poll=0.05):
+        with OutputLock(tmp_path, wait=True, poll=0.05, on_wait=told.append):
             # we only got in after the holder let go
             assert proc.stdout.readline().strip() == "releasing"
     finally:
         proc.wait()
+    assert told == [f"Menunggu rekap lain (PID {proc.pid}) selesai ..."]
+    assert capsys.readouterr() == ("", "")  # the library itself prints nothing
 
 
 def test_lock_of_a_killed_run_is_released(tmp_path):

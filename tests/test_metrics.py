@@ -24,6 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline import metrics
+from pipeline import staged as staged_rows
 from pipeline.errors import RunError
 from pipeline.metrics import (
     INVALID_GROUP,
@@ -104,7 +105,7 @@ def plan(unit, kind, kode, row, group, targets, reals, **values) -> dict:
 
 
 def staged(plans: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(plans)
+    return staged_rows.conform(pd.DataFrame(plans))
 
 
 MONTH_ROWS = [
@@ -206,7 +207,8 @@ def same(actual, expected) -> bool:
     return actual == pytest.approx(expected)
 
 
-def assert_figures(actual: dict, expected: dict) -> None:
+def assert_figures(actual, expected: dict) -> None:
+    actual = actual if isinstance(actual, dict) else actual.as_dict()
     wrong = {k: (actual[k], v) for k, v in expected.items() if not same(actual[k], v)}
     assert not wrong, f"(actual, expected): {wrong}"
 
@@ -240,7 +242,7 @@ def test_each_plan_gets_its_status_capaian_and_exclusions(month):
     assert p["_warnings"].tolist() == [0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
     # The staged columns are kept untouched beside the new ones.
     assert p["_col_target_tw1"].iloc[0] == SHEETS["umum"].column_letter("target_tw1")
-    assert p["data_dukung"].iloc[2] == "  dok.pdf "
+    assert p["data_dukung"].iloc[2] == "dok.pdf"  # as staged (stripped at the boundary)
 
 
 def october_status(target3, real3, target4=100.0, real4=NAN) -> str | None:
@@ -554,16 +556,44 @@ def test_regency_figures_are_pooled_over_every_plan(month):
             "warnings": 2,
         },
     )
-    assert month.regency["kode"] == "KABUPATEN"
+    assert month.regency.kode == "KABUPATEN"
+
+
+def test_regency_figures_count_units_files_and_plans_once_for_every_publisher(month):
+    assert_figures(
+        month.regency,
+        {
+            "period": "2025-10",
+            "units_late": 1,  # C
+            "units_rejected": 1,  # D: its only file was rejected
+            "units_missing": 0,
+            "units_ranked": 4,
+            "files": 6,
+            "files_accepted": 4,
+            "files_superseded": 1,
+            "files_rejected": 1,
+            "files_with_problems": 5,  # A, A_lama, lain, B, D
+            "plans_counted": 9,
+            "plans_done": 7,
+            "plans_clean": 7,
+            "rows_with_errors": 3,
+        },
+    )
+    submitted = month.units[month.units["submitted"]]
+    for metric in metrics.METRIC_KEYS:
+        assert same(month.regency.unit_medians[metric], float(submitted[metric].median()))
+    assert month.regency.change is None  # no history given
+    assert month.changes.empty
 
 
 def test_an_empty_month_gives_undefined_figures_not_errors():
     result = compute_metrics(
-        pd.DataFrame(), [], [], period=OCTOBER, registry=registry(), catalogue=CATALOGUE
+        staged_rows.empty(), [], [], period=OCTOBER, registry=registry(), catalogue=CATALOGUE
     )
     assert len(result.plans) == 0 and len(result.units) == 5
-    assert result.regency["reporting_rate"] == 0.0
-    assert math.isnan(result.regency["completion_rate"])
+    assert result.regency.reporting_rate == 0.0
+    assert math.isnan(result.regency.completion_rate)
+    assert result.regency.units_missing == 5
     assert result.units["rank"].isna().all()
 
 

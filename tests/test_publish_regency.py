@@ -210,7 +210,7 @@ def test_trend_shows_both_months_and_the_change(run, book):
         for r in rows
         if r["Kode Unit"].value == "KABUPATEN" and r["Indikator"].value == "Tingkat Pelaporan"
     )
-    now = run.metrics.regency["reporting_rate"]
+    now = run.metrics.regency.reporting_rate
     assert reporting["Oktober 2025"].value == pytest.approx(now)
     assert reporting["Perubahan dari September 2025"].value == pytest.approx(now - now * 0.8)
 
@@ -235,7 +235,7 @@ def test_summary_tiles_show_values_and_changes(run, book):
     cells = {c.value: c for row in ws.iter_rows() for c in row if c.value is not None}
     assert "Tingkat Pelaporan" in cells and "Masalah Validasi" in cells
     values = [c for c in cells.values() if c.data_type == "n"]
-    reporting = run.metrics.regency["reporting_rate"]
+    reporting = run.metrics.regency.reporting_rate
     assert any(c.value == pytest.approx(reporting) and "%" in c.number_format for c in values)
     assert any("dibanding September 2025" in c.number_format for c in values)
 

@@ -19,7 +19,7 @@ import re
 
 import pytest
 
-from pipeline import schema
+from pipeline import schema, staged
 from pipeline.problems import EXPECTATIONS_DIR, load_catalogue
 from pipeline.validate import (
     CELL_COLUMNS,
@@ -29,7 +29,6 @@ from pipeline.validate import (
     _rule_frame,
     _structure_frame,
     cell_fields,
-    conform,
     load_suite,
     suite_columns,
     suite_frame,
@@ -331,7 +330,7 @@ def test_row_suites_refer_only_to_columns_of_the_validated_frame(kind):
     import numpy as np
 
     plans = _rule_frame(
-        conform(None),
+        staged.empty(),
         closed=np.zeros(0, int),
         running=np.zeros(0, int),
         previous=None,

@@ -26,16 +26,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import schema
+from pipeline import staged as staged_rows
 from pipeline.errors import RunError
 from pipeline.model import SheetLayout, Submission
 from pipeline.problems import EXPECTATIONS_DIR, make_problem
 from pipeline.registry import Period, load_registry
 from pipeline.validate import (
     CELL_COLUMNS,
-    RUNS,
     _rule_frame,
     cell_fields,
-    conform,
     normalise_choices,
     suite_columns,
     suite_frame,
@@ -103,7 +102,7 @@ def staged(*plans: dict, missing: tuple[str, ...] = ()) -> pd.DataFrame:
             else:
                 record[f.name] = value
         records.append(record)
-    return pd.DataFrame.from_records(records)
+    return staged_rows.conform(pd.DataFrame.from_records(records))
 
 
 def submission(name: str, unit: str | None, layouts=(), period: str | None = "2025-10"):
@@ -277,9 +276,8 @@ def october():
             for u in CLEAN_UNITS
         ),
     ]
-    before = dict(RUNS)
     result = validate(rows, submissions, period=OCTOBER, registry=REGISTRY, previous=previous)
-    return {"result": result, "rows": rows, "runs": {k: RUNS[k] - before.get(k, 0) for k in RUNS}}
+    return {"result": result, "rows": rows, "runs": result.suite_runs}
 
 
 @pytest.mark.parametrize(
@@ -396,7 +394,9 @@ def test_choices_are_returned_in_the_reference_spelling(october):
 
 
 def test_input_rows_are_not_modified(october):
-    assert october["rows"].loc[4, "satuan"] == "  PERSEN "
+    # Staged as typed (stripped: the staged contract), not normalised to the list's "Persen".
+    assert october["rows"].loc[4, "satuan"] == "PERSEN"
+    assert october["result"].rows.loc[4, "satuan"] == "Persen"
 
 
 def test_one_gx_run_per_suite_whatever_the_number_of_files(october):
@@ -479,7 +479,7 @@ def test_each_field_is_checked_at_its_own_cell(every_field, i, kind, field, code
 def test_the_frame_for_gx_holds_only_what_the_rules_name():
     rows = staged(*(dict(_kind="tematik") for _ in range(3)), dict(_kind="umum"))
     plans = _rule_frame(
-        conform(rows),
+        rows,
         closed=np.full(4, 3),
         running=np.full(4, 4),
         previous=None,
@@ -508,8 +508,8 @@ def test_the_frame_for_gx_holds_only_what_the_rules_name():
 @pytest.fixture(scope="module")
 def self_check():
     """What ``rbpipe check`` meets: no period given (each file has its own, or none), a
-    deployment that raised the realisation threshold to 200%, and text columns in pandas'
-    ``str`` dtype (None becomes NaN there)."""
+    deployment that raised the realisation threshold to 200%, and text columns built in pandas'
+    ``str`` dtype (None becomes NaN there), conformed where staged rows are born."""
     registry = replace(REGISTRY, settings=replace(REGISTRY.settings, ambang_realisasi_persen=200))
     empty = {"realisasi_tw1": None, "realisasi_tw2": None, "realisasi_tw3": None}
     rows = staged(
@@ -533,7 +533,7 @@ def self_check():
         submission("TANPA.xlsx", None, period=None),
         submission("FEB.xlsx", "DINKES", period="2025-02"),
     ]
-    rows = rows.astype({c: "str" for c in text})
+    rows = staged_rows.conform(rows.astype({c: "str" for c in text}))
     return validate(rows, subs, period=None, registry=registry)
 
 
@@ -593,10 +593,10 @@ def test_first_import_is_silent_offline_and_an_empty_month_is_fine():
         socket.socket.connect = refuse
         socket.getaddrinfo = refuse
         logging.basicConfig(level=logging.INFO)
-        import pandas as pd
+        from pipeline import staged
         from pipeline.registry import Period, load_registry
         from pipeline.validate import validate
-        result = validate(pd.DataFrame(), [], period=Period(2025, 10), registry=load_registry())
+        result = validate(staged.empty(), [], period=Period(2025, 10), registry=load_registry())
         print(result.gx_runs, len(result.problems), len(result.rows))
         """
     )

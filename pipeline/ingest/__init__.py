@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import schema
+from pipeline import staged as staged_rows
 from pipeline.fsutil import sha256_file
 from pipeline.ingest.identify import Clues, extract_clues, identify
 from pipeline.ingest.layout import MAX_HEADER_START, action_sheet_candidates
@@ -53,10 +54,11 @@ REASON_UNUSED_SHEET = "lembar tidak direkap"
 # Files of a month folder that are configuration, not submissions (registry.load_registry).
 CONFIG_FILES = frozenset({REGISTRY_FILE, REFERENCE_FILE, SETTINGS_FILE})
 
-META_COLUMNS = ("_unit", "_file", "_sheet", "_kind", "_row")
-COLUMN_COLUMNS = tuple(f"_col_{f}" for f in STAGED_FIELDS)
-RAW_COLUMNS = tuple(f"_raw_{f}" for f in RAW_FIELDS)
-ROW_COLUMNS: tuple[str, ...] = (*META_COLUMNS, *COLUMN_COLUMNS, *STAGED_FIELDS, *RAW_COLUMNS)
+# Declared in pipeline.staged; the records of staged_frame are built in this order (meta with
+# the Excel row, column letters, then a row tuple's values and raws: rows.SheetRows).
+ROW_COLUMNS: tuple[str, ...] = staged_rows.COLUMNS
+assert ROW_COLUMNS[5:] == (*staged_rows.COLUMN_COLUMNS, *STAGED_FIELDS, *staged_rows.RAW_COLUMNS)
+assert staged_rows.RAW_FIELDS == RAW_FIELDS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -352,11 +354,8 @@ def staged_frame(staged: list[_Staged]) -> pd.DataFrame:
             prefix = (sub.unit, sub.name, layout.sheet, layout.kind)
             letters = tuple(layout.columns.get(f) for f in STAGED_FIELDS)
             records.extend((*prefix, row[0], *letters, *row[1:]) for row in sheet.rows)
-    frame = pd.DataFrame.from_records(records, columns=list(ROW_COLUMNS))
-    dtypes = {c: "str" for c in ROW_COLUMNS}
-    dtypes["_row"] = "int64"
-    dtypes.update({f: "float64" for f in schema.NUMBER_FIELDS})
-    return frame.astype(dtypes)
+    # The one place a staged row is born: the declaration in pipeline.staged applies here.
+    return staged_rows.conform(pd.DataFrame.from_records(records, columns=list(ROW_COLUMNS)))
 
 
 def ingest_files(

@@ -37,9 +37,10 @@ import pandas as pd
 from pipeline import schema
 from pipeline.fsutil import atomic_path
 from pipeline.locale_id import number, tanggal
+from pipeline.metrics import STATUS_COUNTS, STATUSES
 from pipeline.model import STATUS_LABEL, RunResult, SheetLayout, Submission
 from pipeline.outputs import feedback_name, unknown_sender_names
-from pipeline.plain import flag, is_missing, to_plain
+from pipeline.plain import as_float, flag, is_missing, to_plain
 from pipeline.problems import SEVERITY_LABEL, Problem, sort_problems
 from pipeline.publish.regency import LEGEND_COLUMNS, PLAN_STATUS_NOT_COUNTED, TERMS, legend_rows
 from pipeline.publish.styles import (
@@ -77,10 +78,7 @@ FEEDBACK_TERMS = tuple(
     if t[0]
     in (
         "Capaian (%)",
-        "Selesai",
-        "Sesuai Target",
-        "Terlambat",
-        "Belum Dilaporkan",
+        *STATUSES,
         PLAN_STATUS_NOT_COUNTED,
         "Sel merah / kuning",
     )
@@ -117,15 +115,6 @@ class UnitView:
         return sum(not p.is_error for p in self.problems)
 
 
-def _medians(units: pd.DataFrame) -> dict:
-    reported = units[units["submitted"].map(lambda v: bool(flag(v)))]
-    out = {}
-    for metric in UNIT_METRICS:
-        values = pd.to_numeric(reported[metric], errors="coerce").dropna()
-        out[metric] = float(values.median()) if len(values) else None
-    return out
-
-
 def feedback_views(run: RunResult) -> list[UnitView]:
     """One view per sender: registry units in registry order, then unidentified files by name."""
     return list(iter_feedback_views(run))
@@ -139,15 +128,13 @@ def iter_feedback_views(run: RunResult) -> Iterator[UnitView]:
     cost grows with the month's rows, not with senders x rows. The indexes are built by this
     call, the views as they are taken (by :class:`FeedbackWriter`'s thread, which then only
     reads the frames through the indexes)."""
-    units = run.metrics.units
-    medians = _medians(units)
-    ranked = int(units["rank"].map(lambda v: to_plain(v) is not None).sum())
-    by_code = {row["kode"]: row for row in units.to_dict("records")}
+    reg = run.metrics.regency
+    by_code = {row["kode"]: row for row in run.metrics.units.to_dict("records")}
     common = {
         "period": run.period,
         "settings": run.registry.settings,
-        "medians": medians,
-        "ranked": ranked,
+        "medians": {m: as_float(v) for m, v in reg.unit_medians.items()},
+        "ranked": reg.units_ranked,
     }
     # Problem positions in run.problems (so each view keeps their order) by unit, and by file
     # for those without a unit (None for a registry sender's file, or any falsy unit).
@@ -612,14 +599,8 @@ def _metrics_block(sheet: Sheet, view: UnitView, row: int) -> int:
     row += 2
     sheet.text(row, 0, "Status rencana aksi", "section")
     counted = (
-        ("Selesai", m.get("n_selesai")),
-        ("Sesuai Target", m.get("n_sesuai")),
-        ("Terlambat", m.get("n_terlambat")),
-        ("Belum Dilaporkan", m.get("n_belum")),
-        (
-            PLAN_STATUS_NOT_COUNTED + " (ada kesalahan)",
-            sum(1 for plan in view.plans if is_missing(plan["status"])),
-        ),
+        *((status, m.get(column)) for status, column in STATUS_COUNTS.items()),
+        (PLAN_STATUS_NOT_COUNTED + " (ada kesalahan)", m.get("completion_excluded")),
     )
     for label, count in counted:
         row += 1

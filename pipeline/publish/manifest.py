@@ -21,8 +21,8 @@ import os
 from pathlib import Path
 
 from pipeline import __version__
+from pipeline.figures import METRIC_KEYS
 from pipeline.fsutil import write_text_atomic
-from pipeline.metrics import METRIC_KEYS
 from pipeline.model import RunResult
 from pipeline.plain import as_float, as_int, flag, json_scalar, json_tree
 from pipeline.problems import sort_problems
@@ -113,14 +113,14 @@ def _problems(run: RunResult) -> list[dict]:
 
 
 def _totals(run: RunResult) -> dict:
-    errors = sum(p.is_error for p in run.problems)
+    reg = run.metrics.regency
     return {
-        "files": len(run.submissions),
-        "rows_read": sum(s.rows_read for s in run.submissions),
-        "rows_consolidated": sum(s.rows_consolidated for s in run.submissions),
-        "rows_skipped": sum(s.rows_skipped for s in run.submissions),
-        "errors": errors,
-        "warnings": len(run.problems) - errors,
+        "files": reg.files,
+        "rows_read": reg.rows_read,
+        "rows_consolidated": reg.rows_consolidated,
+        "rows_skipped": reg.rows_skipped,
+        "errors": reg.errors,
+        "warnings": reg.warnings,
     }
 
 
@@ -144,10 +144,10 @@ def build_manifest(run: RunResult, *, base: Path | None = None) -> dict:
         "files": _files(run),
         "units": unit_records(run),
         "problems": _problems(run),
-        "regency": {key: json_scalar(value) for key, value in run.metrics.regency.items()},
+        "regency": json_tree(run.metrics.regency.as_dict()),
         "totals": _totals(run),
         "outputs": _outputs(run, base),
-        "info": json_tree(run.info),
+        "info": json_tree(run.info.as_dict()),
     }
 
 

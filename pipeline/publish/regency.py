@@ -24,8 +24,15 @@ import pandas as pd
 
 from pipeline import schema
 from pipeline.fsutil import atomic_path
-from pipeline.locale_id import tanggal
-from pipeline.metrics import REGENCY_CODE
+from pipeline.locale_id import number, tanggal
+from pipeline.metrics import (
+    REGENCY_CODE,
+    STATUS_BELUM,
+    STATUS_SELESAI,
+    STATUS_SESUAI,
+    STATUS_TERLAMBAT,
+    STATUSES,
+)
 from pipeline.model import STATUS_LABEL, RunResult
 from pipeline.plain import flag, shown, to_plain
 from pipeline.problems import SEVERITY_LABEL, Problem, load_catalogue, sort_problems
@@ -80,11 +87,7 @@ INFO_LABELS = {
     "workers": "Jumlah proses pembaca berkas",
     "inputs": "Folder masukan",
     "ignored_files": "Berkas diabaikan (kunci/tersembunyi)",
-    "limits": "Batas aman pembacaan berkas",
 }
-# Wall-clock measurements differ on every run: they go to the manifest and the log, never into
-# the workbook, which must be identical for identical inputs.
-VOLATILE_INFO = frozenset({"gx_seconds", "stages"})
 
 
 def write_regency_workbook(path: Path, run: RunResult) -> None:
@@ -346,10 +349,7 @@ def _units_sheet(sheet: Sheet, run: RunResult) -> Range | None:
         Column(header="Jenis"),
         Column(header="Status"),
         Column(header="Rencana Aksi", style="int"),
-        Column(header="Selesai", style="int"),
-        Column(header="Sesuai Target", style="int"),
-        Column(header="Terlambat", style="int"),
-        Column(header="Belum Dilaporkan", style="int"),
+        *(Column(header=status, style="int") for status in STATUSES),
         *metric_columns,
     ]
     rows = []
@@ -385,7 +385,7 @@ def _units_sheet(sheet: Sheet, run: RunResult) -> Range | None:
             },
         )
     _finish(sheet, run, title, header_row=TABLE_TOP, freeze_cols=3)
-    ranked = sum(1 for u in records if to_plain(u.get("rank")) is not None)
+    ranked = run.metrics.regency.units_ranked
     if not ranked:
         return None
     rate_col = [c.header for c in columns].index(METRIC_LABELS["completion_rate"])
@@ -592,12 +592,12 @@ PROBLEM_COLUMNS = (
 
 def _problems_sheet(sheet: Sheet, run: RunResult) -> None:
     title = "Masalah Validasi"
-    errors = sum(p.is_error for p in run.problems)
+    reg = run.metrics.regency
     _title_block(
         sheet,
         run,
         title,
-        f"{errors} kesalahan dan {len(run.problems) - errors} peringatan. Sel merujuk ke berkas "
+        f"{number(reg.errors)} kesalahan dan {number(reg.warnings)} peringatan. Sel merujuk ke berkas "
         "asli unit kerja. Kesalahan mengecualikan baris dari metrik yang terdampak.",
     )
     write_table(sheet, top=TABLE_TOP, columns=PROBLEM_COLUMNS, rows=problem_rows(run.problems))
@@ -620,25 +620,6 @@ def _trend_periods(run: RunResult) -> list[Period]:
         return []
     periods = {Period.parse(str(p)) for p in run.trend["period"]}
     return sorted(p for p in periods if p <= run.period)
-
-
-def previous_regency(run: RunResult) -> tuple[Period | None, dict]:
-    """The latest recorded month before this one and its KABUPATEN trend row ({} if none)."""
-    earlier = [p for p in _trend_periods(run) if p < run.period]
-    if not earlier:
-        return None, {}
-    prev = earlier[-1]
-    rows = run.trend[
-        (run.trend["period"].astype(str) == str(prev)) & (run.trend["kode"] == REGENCY_CODE)
-    ]
-    return prev, (rows.iloc[0].to_dict() if len(rows) else {})
-
-
-def _delta(now: object, before: object) -> float | None:
-    now, before = to_plain(now), to_plain(before)
-    if now is None or before is None:
-        return None
-    return float(now) - float(before)
 
 
 def _trend_sheet(sheet: Sheet, run: RunResult) -> TrendChart | None:
@@ -668,6 +649,7 @@ def _trend_sheet(sheet: Sheet, run: RunResult) -> TrendChart | None:
         Column(header=change, style="pct_delta"),
     ]
     settings = run.registry.settings
+    changes = run.metrics.changes.set_index("kode").to_dict("index") if len(periods) > 1 else {}
     subjects = [(REGENCY_CODE, settings.nama_pemda, TREND_METRICS_REGENCY)]
     subjects += [(u.kode, u.nama, UNIT_METRICS) for u in run.registry.units]
     rows, regency_rows = [], {}
@@ -675,7 +657,7 @@ def _trend_sheet(sheet: Sheet, run: RunResult) -> TrendChart | None:
         for metric in metrics:
             style = metric_style(metric)
             series = [values.get((k, kode), {}).get(metric) for k in keys]
-            delta = _delta(series[-1], series[-2]) if len(series) > 1 else None
+            delta = changes.get(kode, {}).get(f"{metric}_delta")
             if kode == REGENCY_CODE:
                 regency_rows[metric] = TABLE_TOP + 1 + len(rows)
             rows.append(
@@ -712,8 +694,7 @@ def _trend_sheet(sheet: Sheet, run: RunResult) -> TrendChart | None:
 
 def _info_pairs(run: RunResult) -> list[tuple[str, object]]:
     settings = run.registry.settings
-    subs = run.submissions
-    by_status = Counter(s.status for s in subs)
+    reg = run.metrics.regency
     pairs: list[tuple[str, object]] = [
         ("Periode laporan", run.period.label),
         ("Pemerintah daerah", settings.nama_pemda),
@@ -721,16 +702,15 @@ def _info_pairs(run: RunResult) -> list[tuple[str, object]]:
         ("Batas pengiriman", tanggal(_deadline(run))),
         ("Proses dimulai", run.started),
         ("Proses selesai", run.finished or "–"),
-        ("Berkas masuk", len(subs)),
+        ("Berkas masuk", reg.files),
+        (f"Berkas {STATUS_LABEL['accepted'].lower()}", reg.files_accepted),
+        (f"Berkas {STATUS_LABEL['rejected'].lower()}", reg.files_rejected),
+        (f"Berkas {STATUS_LABEL['superseded'].lower()}", reg.files_superseded),
+        ("Baris dibaca", reg.rows_read),
+        ("Baris direkap", reg.rows_consolidated),
+        ("Baris dilewati", reg.rows_skipped),
     ]
-    pairs += [(f"Berkas {STATUS_LABEL[k].lower()}", by_status.get(k, 0)) for k in STATUS_LABEL]
-    pairs += [
-        ("Baris dibaca", sum(s.rows_read for s in subs)),
-        ("Baris direkap", sum(s.rows_consolidated for s in subs)),
-        ("Baris dilewati", sum(s.rows_skipped for s in subs)),
-    ]
-    for key in sorted(set(run.info) - VOLATILE_INFO):
-        value = run.info[key]
+    for key, value in run.info.stable_items():
         label = INFO_LABELS.get(key, key)
         if isinstance(value, dict):
             pairs += [(f"{label}: {sub}", shown(value[sub])) for sub in sorted(value)]
@@ -792,15 +772,6 @@ def _info_sheet(sheet: Sheet, run: RunResult) -> None:
     sheet.ws.set_column(1, 1, 26)
     row = last + 2
     sheet.text(row, 0, "Baris yang dilewati (ringkasan)", "section")
-    reasons = Counter(skip.reason for s in run.submissions for skip in s.skipped)
-    files_with = Counter()
-    for s in run.submissions:
-        for reason in {skip.reason for skip in s.skipped}:
-            files_with[reason] += 1
-    reason_rows = [
-        (reason, count, files_with[reason])
-        for reason, count in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
     write_table(
         sheet,
         top=row + 1,
@@ -809,7 +780,7 @@ def _info_sheet(sheet: Sheet, run: RunResult) -> None:
             Column(header="Jumlah Baris", style="int", width=26),
             Column(header="Jumlah Berkas", style="int", width=12),
         ],
-        rows=reason_rows,
+        rows=[tuple(r) for r in run.metrics.regency.skipped_reasons],
     )
     sheet.ws.set_column(0, 0, max(label_width, 30))
     sheet.ws.set_column(1, 1, 26)
@@ -861,10 +832,10 @@ LEGEND_COLUMNS = (
 TERMS = (
     ("Capaian (%)", "Realisasi triwulan berjalan dibagi target triwulan berjalan, dikali 100."),
     ("Capaian Tahunan (%)", "Realisasi terakhir dibagi target TW IV (target tahunan), dikali 100."),
-    ("Selesai", "Realisasi terakhir sudah mencapai target tahunan."),
-    ("Sesuai Target", "Realisasi triwulan yang sudah lewat mencapai targetnya."),
-    ("Terlambat", "Realisasi triwulan yang sudah lewat di bawah targetnya."),
-    ("Belum Dilaporkan", "Realisasi triwulan yang sudah lewat belum diisi."),
+    (STATUS_SELESAI, "Realisasi terakhir sudah mencapai target tahunan."),
+    (STATUS_SESUAI, "Realisasi triwulan yang sudah lewat mencapai targetnya."),
+    (STATUS_TERLAMBAT, "Realisasi triwulan yang sudah lewat di bawah targetnya."),
+    (STATUS_BELUM, "Realisasi triwulan yang sudah lewat belum diisi."),
     (PLAN_STATUS_NOT_COUNTED, "Baris memiliki kesalahan sehingga tidak ikut dihitung."),
     ("Tingkat Pelaporan", "Unit yang laporannya diterima dibagi unit yang diharapkan."),
     ("Ketepatan Waktu", "Unit yang laporannya diterima sebelum batas dibagi unit yang diharapkan."),
@@ -938,76 +909,73 @@ def _change_formats(prev: Period | None) -> dict[str, str]:
     return {"pct": pattern, "capaian": pattern}
 
 
-def _tiles(run: RunResult, prev: Period | None, before: dict) -> list[Tile]:
+def _previous_month(run: RunResult) -> Period | None:
+    """The month the regency's figures are compared with (the latest recorded before)."""
+    change = run.metrics.regency.change
+    return Period.parse(change.previous_period) if change else None
+
+
+def _tiles(run: RunResult) -> list[Tile]:
     reg = run.metrics.regency
-    plans = run.metrics.plans
+    prev = _previous_month(run)
     change = _change_formats(prev)
     pct_value = f"{LOCALE}0.0%"
     capaian_value = f'{LOCALE}0.0"%"'
 
     def moved(metric: str) -> object:
         """Change in points (percentage points for rates), or a note when not comparable."""
-        if prev is None:
+        if prev is None or reg.change is None:
             return "belum ada data bulan sebelumnya"
-        delta = _delta(reg.get(metric), before.get(metric))
-        if delta is None:
+        points = reg.change.points(metric)
+        if math.isnan(points):
             return f"tidak dapat dibandingkan dengan {prev.label}"
-        return round(delta * (1 if metric.startswith("capaian") else 100), 6)
+        return round(points, 6)
 
     def excluded(metric: str) -> object:
-        return reg.get(EXCLUDED_OF[metric]) if metric in EXCLUDED_OF else None
+        return getattr(reg, EXCLUDED_OF[metric]) if metric in EXCLUDED_OF else None
 
-    counted = plans["status"].notna() if "status" in plans else pd.Series(dtype=bool)
-    done = plans["status"].isin(["Selesai", "Sesuai Target"]) if "status" in plans else counted
-    rows_clean = int((plans["_errors"] == 0).sum()) if "_errors" in plans else 0
-    units = run.metrics.units
-    budget = (
-        float(units["realisasi_anggaran_total"].fillna(0).sum())
-        if "realisasi_anggaran_total" in units
-        else None
-    )
     return [
         Tile(
             label="Tingkat Pelaporan",
-            value=reg.get("reporting_rate"),
+            value=reg.reporting_rate,
             value_format=pct_value,
             change=moved("reporting_rate"),
             change_format=change.get("pct", ""),
-            detail=f"{reg.get('units_submitted', 0)} dari {reg.get('units_expected', 0)} unit "
+            detail=f"{number(reg.units_submitted)} dari {number(reg.units_expected)} unit "
             "laporannya diterima",
         ),
         Tile(
             label="Ketepatan Waktu",
-            value=reg.get("on_time_rate"),
+            value=reg.on_time_rate,
             value_format=pct_value,
             change=moved("on_time_rate"),
             change_format=change.get("pct", ""),
-            detail=f"{reg.get('units_on_time', 0)} unit mengirim sebelum batas "
+            detail=f"{number(reg.units_on_time)} unit mengirim sebelum batas "
             f"{tanggal(_deadline(run))}",
         ),
         Tile(
             label="Tingkat Penyelesaian",
-            value=reg.get("completion_rate"),
+            value=reg.completion_rate,
             value_format=pct_value,
             change=moved("completion_rate"),
             change_format=change.get("pct", ""),
-            detail=f"{int(done.sum())} dari {int(counted.sum())} rencana aksi selesai atau "
-            "sesuai target",
+            detail=f"{number(reg.plans_done)} dari {number(reg.plans_counted)} rencana aksi "
+            "selesai atau sesuai target",
             excluded=excluded("completion_rate"),
         ),
         Tile(
             label="Rata-rata Capaian",
-            value=reg.get("capaian_mean"),
+            value=reg.capaian_mean,
             value_format=capaian_value,
             change=moved("capaian_mean"),
             change_format=change.get("capaian", ""),
-            detail=reg.get("capaian_median"),
+            detail=reg.capaian_median,
             detail_format=f'{LOCALE}"median "0.0"%"',
             excluded=excluded("capaian_mean"),
         ),
         Tile(
             label="Kelengkapan Data Dukung",
-            value=reg.get("evidence_completeness"),
+            value=reg.evidence_completeness,
             value_format=pct_value,
             change=moved("evidence_completeness"),
             change_format=change.get("pct", ""),
@@ -1016,29 +984,29 @@ def _tiles(run: RunResult, prev: Period | None, before: dict) -> list[Tile]:
         ),
         Tile(
             label="Penyerapan Anggaran",
-            value=reg.get("budget_absorption"),
+            value=reg.budget_absorption,
             value_format=pct_value,
             change=moved("budget_absorption"),
             change_format=change.get("pct", ""),
-            detail=budget,
+            detail=reg.realisasi_anggaran_total,
             detail_format=f'{LOCALE}"Rp "#,##0" terealisasi"',
             excluded=excluded("budget_absorption"),
         ),
         Tile(
             label="Kualitas Data",
-            value=reg.get("data_quality"),
+            value=reg.data_quality,
             value_format=pct_value,
             change=moved("data_quality"),
             change_format=change.get("pct", ""),
-            detail=f"{rows_clean} dari {len(plans)} baris tanpa kesalahan",
+            detail=f"{number(reg.plans_clean)} dari {number(reg.plans)} baris tanpa kesalahan",
         ),
         Tile(
             label="Masalah Validasi",
-            value=reg.get("errors", sum(p.is_error for p in run.problems)),
+            value=reg.errors,
             value_format=f'{LOCALE}#,##0" kesalahan"',
-            change=reg.get("warnings", sum(not p.is_error for p in run.problems)),
+            change=reg.warnings,
             change_format=f'{LOCALE}#,##0" peringatan"',
-            detail=f"di {len({p.file for p in run.problems if p.file})} berkas; "
+            detail=f"di {number(reg.files_with_problems)} berkas; "
             f"rincian di lembar {SHEET_PROBLEMS}",
         ),
     ]
@@ -1109,25 +1077,12 @@ def _write_tile(sheet: Sheet, top: int, left: int, tile: Tile) -> None:
 
 
 def _status_counts(run: RunResult) -> list[tuple[str, int]]:
-    units = _units_by_code(run)
-    files = _files_by_unit(run)
-    on_time = late = rejected = none = 0
-    for unit in run.registry.units:
-        u = units.get(unit.kode, {})
-        if flag(u.get("submitted")):
-            if flag(u.get("on_time")):
-                on_time += 1
-            else:
-                late += 1
-        elif files.get(unit.kode):
-            rejected += 1
-        else:
-            none += 1
+    reg = run.metrics.regency
     return [
-        ("Tepat waktu", on_time),
-        ("Terlambat", late),
-        ("Berkas ditolak", rejected),
-        ("Belum mengirim", none),
+        ("Tepat waktu", reg.units_on_time),
+        ("Terlambat", reg.units_late),
+        ("Berkas ditolak", reg.units_rejected),
+        ("Belum mengirim", reg.units_missing),
     ]
 
 
@@ -1138,7 +1093,7 @@ def _px_rows(pixels: int) -> int:
 def _summary_sheet(workbook, sheet, run, unit_range, group_range, trend) -> None:
     ws = sheet.ws
     settings = run.registry.settings
-    prev, before = previous_regency(run)
+    prev = _previous_month(run)
     width = TILE_WIDTH * TILES_PER_ROW
     ws.hide_gridlines(2)
     ws.set_column(0, width - 1, 13.5)
@@ -1157,7 +1112,7 @@ def _summary_sheet(workbook, sheet, run, unit_range, group_range, trend) -> None
         "note",
     )
     top = 4
-    for i, tile in enumerate(_tiles(run, prev, before)):
+    for i, tile in enumerate(_tiles(run)):
         row = top + (TILE_ROWS + 1) * (i // TILES_PER_ROW)
         col = TILE_WIDTH * (i % TILES_PER_ROW)
         ws.set_row(row + 1, 32)

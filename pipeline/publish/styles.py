@@ -40,7 +40,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline import __version__
-from pipeline.metrics import METRIC_KEYS
+from pipeline.figures import METRIC_KEYS
 from pipeline.plain import to_plain
 from pipeline.problems import SEVERITY_LABEL
 from pipeline.registry import Period
