@@ -274,7 +274,9 @@ def summary_lines(run: RunResult) -> list[str]:
     ]
     notes = run.registry.notes
     if notes:
-        lines.append(f"  Catatan  : {number(len(notes))} isian kontak di daftar unit kerja tidak dipakai:")
+        lines.append(
+            f"  Catatan  : {number(len(notes))} isian kontak di daftar unit kerja tidak dipakai:"
+        )
         lines += [f"             {note}" for note in notes]
     stages = run.info.stages
     if stages:
