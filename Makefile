@@ -9,7 +9,7 @@ OUTPUTS ?= outputs
 # The month to consolidate: the previous calendar month unless PERIOD=YYYY-MM is given.
 PERIOD ?= $(shell $(PYTHON) -c "import datetime as d; t = d.date.today().replace(day=1) - d.timedelta(days=1); print(t.strftime('%Y-%m'))")
 
-.PHONY: setup run demo test lint bench clean
+.PHONY: setup run demo test lint bench clean browser
 
 setup: $(STAMP)
 
@@ -32,8 +32,17 @@ run: setup
 demo: setup
 	@$(BIN)/rbpipe demo --period $(PERIOD) --out $(INPUTS)/$(PERIOD)
 
+# The browser tests drive Debian's Chromium through Playwright (Playwright's own browser
+# download is not used): installed here when missing, never skipped.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Memasang Chromium untuk uji peramban (apt-get install chromium) ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@test -x /usr/bin/chromium || { echo "Chromium tidak dapat dipasang: uji peramban tidak dapat berjalan."; exit 1; }
+
 # pytest exits 5 when it collects no test: that is a failure here, like any non-zero code.
-test: setup
+test: setup browser
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest tidak menemukan satu pun tes (kode 5): gagal."; fi; \
 	exit $$rc

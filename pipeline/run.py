@@ -164,6 +164,7 @@ def _run_locked(layout: OutputLayout, registry: Registry, workers: int) -> RunRe
     from pipeline.publish.feedback import FeedbackWriter, write_reminders
     from pipeline.publish.manifest import write_manifest
     from pipeline.publish.regency import write_regency_workbook
+    from pipeline.publish.report import write_report
     from pipeline.validate import validate
 
     period, month_in = layout.period, layout.month_inputs
@@ -233,6 +234,8 @@ def _run_locked(layout: OutputLayout, registry: Registry, workers: int) -> RunRe
             run.outputs.extend(feedback.paths)
             write_reminders(layout.reminders, run)
             run.outputs.append(layout.reminders)
+            write_report(layout.report, run)
+            run.outputs.append(layout.report)
             _remove_stale_feedback(layout, run.outputs)
             run.finished = run_clock()
             run.outputs.append(layout.manifest)
@@ -269,8 +272,9 @@ def summary_lines(run: RunResult) -> list[str]:
         f"  Data     : {number(reg.plans)} rencana aksi direkap; {number(reg.errors)} kesalahan, "
         f"{number(reg.warnings)} peringatan",
         f"  Hasil    : {layout.month}/",
-        f"             {layout.regency_workbook.name} (rekap kabupaten), {FEEDBACK_FOLDER}/ "
-        f"({number(feedback)} berkas), {REMINDERS_FILE}, {MANIFEST_FILE}",
+        f"             {layout.regency_workbook.name} (rekap kabupaten), {layout.report.name} "
+        f"(laporan pimpinan), {FEEDBACK_FOLDER}/ ({number(feedback)} berkas), {REMINDERS_FILE}, "
+        f"{MANIFEST_FILE}",
     ]
     notes = run.registry.notes
     if notes:

@@ -20,6 +20,7 @@ domain.md; they are test data, not a second implementation to trust.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from pathlib import Path
@@ -966,3 +967,28 @@ def unit_texts(run: RunResult, kode: str | None, file: str | None = None) -> set
             texts |= {layout.sheet, *(text for _, text in layout.unknown_columns)}
     texts |= {p.value for p in run.problems if p.value and p.file in names}
     return texts
+
+
+# WhatsApp numbers of some units, for the delivery tests (the others have none).
+PHONES = {
+    "DINKES": "6281200000001",
+    "DINSOS": "6281200000002",
+    "BAPPEDA": "6281200000005",
+    "KEC-NATAR": "6281200000006",
+}
+
+
+def with_contacts(run):
+    """The factory run with e-mail addresses for every unit and WhatsApp numbers for some."""
+    units = tuple(
+        dataclasses.replace(
+            u, email=(f"{u.kode.lower()}@lampungselatankab.go.id",), telepon=PHONES.get(u.kode)
+        )
+        for u in run.registry.units
+    )
+    registry = Registry(
+        units=units, references=run.registry.references, settings=run.registry.settings
+    )
+    out = dataclasses.replace(run, registry=registry)
+    out.outputs = [f"/x/2025-10/umpan_balik/{k}_2025-10_umpan_balik.xlsx" for k in UNIT_CODES[:5]]
+    return out

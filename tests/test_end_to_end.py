@@ -24,6 +24,7 @@ from conftest import (
     feedback_name,
     guarded_env,
     regency_workbook_name,
+    report_name,
 )
 
 from pipeline import schema
@@ -48,8 +49,10 @@ def test_run_completes_and_prints_where_the_outputs_are(demo_run):
     assert "Rekap Oktober 2025 selesai." in run.stdout
     assert regency_workbook_name(PERIOD) in run.stdout
     assert "Traceback" not in run.stderr
+    assert report_name(PERIOD) in run.stdout
     for name in (
         regency_workbook_name(PERIOD),
+        report_name(PERIOD),
         MANIFEST_FILE,
         REMINDERS_FILE,
         LOG_FILE,

@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 import openpyxl
 import pytest
-from factories import UNIT_CODES, make_run, unit_texts
+from factories import PHONES, UNIT_CODES, make_run, unit_texts, with_contacts
 
 from pipeline import schema
 from pipeline.deliver.notices import (
@@ -21,35 +21,12 @@ from pipeline.deliver.notices import (
     whatsapp_url,
 )
 from pipeline.publish.feedback import write_reminders
-from pipeline.registry import Registry, load_registry
-
-PHONES = {
-    "DINKES": "6281200000001",
-    "DINSOS": "6281200000002",
-    "BAPPEDA": "6281200000005",
-    "KEC-NATAR": "6281200000006",
-}
+from pipeline.registry import load_registry
 
 # Every unit's words, nobody's data: the template's sheet names and reference lists.
 TEMPLATE_WORDS = {sheet.name for sheet in schema.SHEETS.values()} | {
     value for values in load_registry().references.values() for value in values
 }
-
-
-def with_contacts(run):
-    """The factory run with e-mail addresses for every unit and WhatsApp numbers for some."""
-    units = tuple(
-        dataclasses.replace(
-            u, email=(f"{u.kode.lower()}@lampungselatankab.go.id",), telepon=PHONES.get(u.kode)
-        )
-        for u in run.registry.units
-    )
-    registry = Registry(
-        units=units, references=run.registry.references, settings=run.registry.settings
-    )
-    out = dataclasses.replace(run, registry=registry)
-    out.outputs = [f"/x/2025-10/umpan_balik/{k}_2025-10_umpan_balik.xlsx" for k in UNIT_CODES[:5]]
-    return out
 
 
 @pytest.fixture(scope="module")
