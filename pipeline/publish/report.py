@@ -279,9 +279,7 @@ def _made(run: RunResult) -> str:
 def _units(run: RunResult, notices: dict[str, UnitNotice]) -> list[UnitRow]:
     from pipeline.publish.manifest import unit_records
 
-    received = {
-        u["kode"]: to_plain(u["received"]) for u in run.metrics.units.to_dict("records")
-    }
+    received = {u["kode"]: to_plain(u["received"]) for u in run.metrics.units.to_dict("records")}
     rows = []
     for record in unit_records(run):
         kode = record["kode"]
@@ -349,7 +347,9 @@ def _group_tables(run: RunResult) -> list[dict[str, Any]]:
                 label=g["group"],
                 value=to_plain(g["capaian_mean"]) or 0.0,
                 shown=_shown("capaian_mean", to_plain(g["capaian_mean"])),
-                tone=_tone(None if to_plain(g["capaian_mean"]) is None else g["capaian_mean"] / 100),
+                tone=_tone(
+                    None if to_plain(g["capaian_mean"]) is None else g["capaian_mean"] / 100
+                ),
                 key=g["group"],
             )
             for g in rows
