@@ -147,3 +147,17 @@ def test_reminder_list_without_numbers_says_so(tmp_path):
     natar = next(r for r in ws.iter_rows(min_row=6) if r[1].value == "KEC-NATAR")
     assert natar[6].value == "nomor belum ada di daftar unit"
     assert natar[6].hyperlink is None
+
+
+def test_the_portal_gets_each_units_link_before_and_after_the_run(run, tmp_path):
+    from pipeline.deliver.notices import whatsapp_links
+    from pipeline.publish.manifest import write_manifest
+
+    before = whatsapp_links(tmp_path, run.period, run.registry)
+    assert set(before) == set(PHONES)
+    assert "laporan belum kami terima" in unquote(before["DINKES"])
+    write_manifest(tmp_path / "2025-10" / "manifest.json", run)
+    after = whatsapp_links(tmp_path, run.period, run.registry)
+    notices = {n.kode: n for n in notices_from_run(run)}
+    assert after == {k: whatsapp_url(n) for k, n in notices.items() if n.telepon}
+    assert "Umpan balik laporan RB Oktober 2025" in unquote(after["DINKES"])

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.contact import whatsapp_link
 from pipeline.locale_id import number, percent, tanggal
 from pipeline.outputs import FEEDBACK_FOLDER, feedback_name
-from pipeline.registry import Period, Registry, Settings
+from pipeline.registry import Period, Registry, Settings, Unit
 
 if TYPE_CHECKING:
     from pipeline.model import RunResult
@@ -187,6 +187,49 @@ def notices_from_run(run: RunResult) -> list[UnitNotice]:
         files=run.submissions,
         outputs=(f"{Path(o).parent.name}/{Path(o).name}" for o in run.outputs),
     )
+
+
+def reminder_notice(unit: Unit, period: Period, settings: Settings) -> UnitNotice:
+    """A reminder for a unit whose report has not arrived, before the month is run (the
+    portal's board knows only that): no files, no figures."""
+    return UnitNotice(
+        kind=KIND_REMINDER,
+        kode=unit.kode,
+        nama=unit.nama,
+        period=period,
+        settings=settings,
+        email=unit.email,
+        telepon=unit.telepon,
+        file=None,
+        on_time=None,
+        rows=0,
+        errors=0,
+        warnings=0,
+        completion_rate=None,
+        capaian_mean=None,
+        rank=None,
+        ranked=0,
+        fixes=(),
+        rejected=(),
+        attachment=None,
+    )
+
+
+def whatsapp_links(outputs: Path, period: Period, registry: Registry) -> dict[str, str]:
+    """For the portal's board: unit code -> WhatsApp click-to-chat link of every registry unit
+    with a number. After the month has run (its manifest exists): the same feedback or
+    reminder text as ``belum_mengirim.xlsx``, the report and the e-mails; before: a reminder
+    (:func:`reminder_notice`) for every unit, for the board to show beside those not yet in."""
+    import json
+
+    from pipeline.outputs import OutputLayout
+
+    manifest = OutputLayout(outputs=Path(outputs), period=period).manifest
+    try:
+        notices = notices_from_manifest(json.loads(manifest.read_text(encoding="utf-8")), registry)
+    except (OSError, ValueError, KeyError):
+        notices = [reminder_notice(u, period, registry.settings) for u in registry.units]
+    return {n.kode: url for n in notices if (url := whatsapp_url(n))}
 
 
 # --------------------------------------------------------------------------------------------
