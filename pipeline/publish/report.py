@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,10 +44,10 @@ from pipeline.locale_id import number, percent, tanggal
 from pipeline.metrics import GROUP_FIELDS, INVALID_GROUP, STATUS_TERLAMBAT
 from pipeline.model import RunResult
 from pipeline.plain import to_plain
-from pipeline.publish.regency import PLAN_STATUS_NOT_COUNTED, TERMS, previous_regency
+from pipeline.publish.regency import PLAN_STATUS_NOT_COUNTED, TERMS
 from pipeline.publish.styles import METRIC_LABELS
 from pipeline.publish.svg import Bar, bar_chart
-from pipeline.registry import MONTHS_ID
+from pipeline.registry import MONTHS_ID, Period
 
 TEMPLATE = "laporan.html"
 STATUS_GOOD, STATUS_FAIR = 0.8, 0.5  # the regency workbook's red/amber/green thresholds
@@ -169,10 +170,9 @@ class ReportView:
     notes: list[str] = field(default_factory=list)
 
 
-def _figure(regency: Any, name: str) -> Any:
-    """A regency figure by name (a mapping of figures, or an object holding them)."""
-    value = regency.get(name) if isinstance(regency, Mapping) else getattr(regency, name, None)
-    return to_plain(value)
+def _defined(value: float) -> float | None:
+    """A figure as the page holds it: None where undefined (NaN)."""
+    return None if value is None or math.isnan(value) else float(value)
 
 
 def _shown(metric: str, value: float | None) -> str:
@@ -202,15 +202,14 @@ def _tone(rate: float | None) -> str:
 
 def _kpis(run: RunResult) -> tuple[list[Kpi], str | None]:
     reg = run.metrics.regency
-    prev, before = previous_regency(run)
+    prev = Period.parse(reg.change.previous_period) if reg.change else None
 
     def change(metric: str) -> tuple[str, str]:
-        if prev is None:
+        if prev is None or reg.change is None:
             return "belum ada data bulan sebelumnya", ""
-        now, then = _figure(reg, metric), to_plain(before.get(metric))
-        if now is None or then is None:
+        points = reg.change.points(metric)
+        if math.isnan(points):
             return f"tidak dapat dibandingkan dengan {prev.label}", ""
-        points = (now - then) * (1 if metric.startswith("capaian") else 100)
         if abs(points) < 0.05:
             return f"tetap dibanding {prev.label}", "tetap"
         arrow = "▲" if points > 0 else "▼"
@@ -219,37 +218,48 @@ def _kpis(run: RunResult) -> tuple[list[Kpi], str | None]:
             "naik" if points > 0 else "turun",
         )
 
-    def excluded(name: str) -> str:
-        n = _figure(reg, name) or 0
-        return f"{number(n)} baris dikecualikan (ada kesalahan)" if n else ""
+    def excluded(count: int) -> str:
+        return f"{number(count)} baris dikecualikan (ada kesalahan)" if count else ""
 
-    done = sum(_figure(reg, k) or 0 for k in ("n_selesai", "n_sesuai"))
-    counted = done + sum(_figure(reg, k) or 0 for k in ("n_terlambat", "n_belum"))
-    plans = _figure(reg, "plans") or 0
-    clean = plans - (_figure(reg, "rows_with_errors") or 0)
+    deadline = tanggal(run.period.deadline(run.registry.settings.batas_hari))
     details = {
-        "reporting_rate": f"{number(_figure(reg, 'units_submitted') or 0)} dari "
-        f"{number(_figure(reg, 'units_expected') or 0)} unit laporannya diterima",
-        "on_time_rate": f"{number(_figure(reg, 'units_on_time') or 0)} unit mengirim sebelum "
-        f"batas {tanggal(run.period.deadline(run.registry.settings.batas_hari))}",
-        "completion_rate": f"{number(done)} dari {number(counted)} rencana aksi selesai atau "
-        "sesuai target",
-        "capaian_mean": f"median {_shown('capaian_median', _figure(reg, 'capaian_median'))}",
-        "evidence_completeness": "rencana aksi berealisasi yang mencantumkan bukti",
-        "budget_absorption": f"{_rupiah(_figure(reg, 'realisasi_anggaran_total') or 0)} dari "
-        f"{_rupiah(_figure(reg, 'anggaran_total') or 0)} terealisasi",
-        "data_quality": f"{number(clean)} dari {number(plans)} baris tanpa kesalahan",
-    }
-    exclusions = {
-        "completion_rate": "completion_excluded",
-        "capaian_mean": "capaian_excluded",
-        "evidence_completeness": "evidence_excluded",
-        "budget_absorption": "budget_excluded",
+        "reporting_rate": (
+            f"{number(reg.units_submitted)} dari {number(reg.units_expected)} unit laporannya "
+            "diterima",
+            0,
+        ),
+        "on_time_rate": (
+            f"{number(reg.units_on_time)} unit mengirim sebelum batas {deadline}",
+            0,
+        ),
+        "completion_rate": (
+            f"{number(reg.plans_done)} dari {number(reg.plans_counted)} rencana aksi selesai "
+            "atau sesuai target",
+            reg.completion_excluded,
+        ),
+        "capaian_mean": (
+            f"median {_shown('capaian_median', _defined(reg.capaian_median))}",
+            reg.capaian_excluded,
+        ),
+        "evidence_completeness": (
+            "rencana aksi berealisasi yang mencantumkan bukti",
+            reg.evidence_excluded,
+        ),
+        "budget_absorption": (
+            f"{_rupiah(reg.realisasi_anggaran_total)} dari {_rupiah(reg.anggaran_total)} "
+            "terealisasi",
+            reg.budget_excluded,
+        ),
+        "data_quality": (
+            f"{number(reg.plans_clean)} dari {number(reg.plans)} baris tanpa kesalahan",
+            0,
+        ),
     }
     kpis = []
     for metric in KPI_METRICS:
-        value = _figure(reg, metric)
+        value = _defined(reg.metric(metric))
         text, tone = change(metric)
+        detail, count = details[metric]
         kpis.append(
             Kpi(
                 key=metric,
@@ -258,8 +268,8 @@ def _kpis(run: RunResult) -> tuple[list[Kpi], str | None]:
                 shown=_shown(metric, value),
                 change=text,
                 tone=tone,
-                detail=details[metric],
-                excluded=excluded(exclusions[metric]) if metric in exclusions else "",
+                detail=detail,
+                excluded=excluded(count),
             )
         )
     return kpis, prev.label if prev else None
@@ -465,8 +475,14 @@ def report_view(run: RunResult) -> ReportView:
     notices = {n.kode: n for n in notices_from_run(run)}
     kpis, previous_label = _kpis(run)
     units = _units(run, notices)
-    counts = {key: sum(1 for u in units if u.status == key) for key in UNIT_STATUS}
-    expected = len(units)
+    reg = run.metrics.regency
+    counts = {
+        "tepat": reg.units_on_time,
+        "terlambat": reg.units_late,
+        "ditolak": reg.units_rejected,
+        "belum": reg.units_missing,
+    }
+    expected = reg.units_expected
     status_chart = bar_chart(
         [
             Bar(
@@ -504,7 +520,6 @@ def report_view(run: RunResult) -> ReportView:
     )
     obstacles, obstacle_count = _obstacles(run)
     changes, changes_total, change_units = _target_changes(run)
-    reg = run.metrics.regency
     terms = dict(TERMS)
     return ReportView(
         title=f"Laporan Rencana Aksi Reformasi Birokrasi {run.period.label}",
@@ -516,10 +531,10 @@ def report_view(run: RunResult) -> ReportView:
         previous_label=previous_label,
         kpis=kpis,
         problems={
-            "errors": number(_figure(reg, "errors") or 0),
-            "warnings": number(_figure(reg, "warnings") or 0),
-            "errors_raw": repr(_figure(reg, "errors") or 0),
-            "warnings_raw": repr(_figure(reg, "warnings") or 0),
+            "errors": number(reg.errors),
+            "warnings": number(reg.warnings),
+            "errors_raw": repr(reg.errors),
+            "warnings_raw": repr(reg.warnings),
         },
         status_counts=[(k, UNIT_STATUS[k], counts[k]) for k in UNIT_STATUS],
         status_chart=status_chart,
