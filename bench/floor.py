@@ -1,6 +1,13 @@
 """The I/O floor: read every input with python-calamine, write as many rows with xlsxwriter.
 
-python -m bench.floor MONTH ROWS     (prints the figures as JSON; run by :func:`measure_floor`)
+python -m bench.floor MONTH ROWS [--per-file]   (prints the figures as JSON; run by
+:func:`measure_floor`)
+
+This is the floor of issue 8, kept for the 1,000-workbook month, where the shared ``floor.py``
+(which the 51 x 300 month is compared with) would not read the synthetic month's other formats
+the same way: it reads every file the run reads (any format calamine opens), and with
+``--per-file`` also writes each file's rows to a workbook of its own, the outputs a run writes
+per sender.
 """
 
 from __future__ import annotations
@@ -17,16 +24,17 @@ from pathlib import Path
 
 import click
 
-from bench.scenarios import PER_UNIT_FLOOR_MAX_FILES, REPO
+from bench.scenarios import REPO
 
 
-def measure_floor(month: Path, rows: int) -> dict:
+def measure_floor(month: Path, rows: int, *, per_file: bool = False) -> dict:
     """The I/O floor of ``month`` (see the module docstring), measured in a fresh single
     process so that its memory and any reader crash stay its own."""
     # bench/ is not installed: the child finds it through the checkout on its path.
     path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     out = subprocess.run(
-        [sys.executable, "-m", "bench.floor", str(month), str(rows)],
+        [sys.executable, "-m", "bench.floor", str(month), str(rows)]
+        + (["--per-file"] if per_file else []),
         capture_output=True,
         text=True,
         check=False,
@@ -37,11 +45,11 @@ def measure_floor(month: Path, rows: int) -> dict:
     return json.loads(out.stdout)
 
 
-def floor_main(month: Path, rows: int) -> dict:
+def floor_main(month: Path, rows: int, *, per_file: bool = False) -> dict:
     """Read every input file of ``month`` with python-calamine, write ``rows`` of their rows
     with xlsxwriter (constant_memory); return the times (seconds), counts and peak RSS. With
-    at most :data:`PER_UNIT_FLOOR_MAX_FILES` files, also time writing each file's rows to a
-    workbook of its own (``per_unit_write_s``)."""
+    ``per_file``, also time writing each file's rows to a workbook of its own
+    (``per_unit_write_s``)."""
     from python_calamine import CalamineWorkbook
     from xlsxwriter import Workbook
 
@@ -53,7 +61,7 @@ def floor_main(month: Path, rows: int) -> dict:
     )
     folder = Path(tempfile.mkdtemp(prefix="rbpipe-floor-"))
     read_s = write_s = per_unit_s = 0.0
-    per_unit = len(files) <= PER_UNIT_FLOOR_MAX_FILES
+    per_unit = per_file
     cpu0 = time.process_time()
     unreadable = written = 0
     try:
@@ -105,4 +113,8 @@ def floor_main(month: Path, rows: int) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(floor_main(Path(sys.argv[1]), int(sys.argv[2]))))
+    print(
+        json.dumps(
+            floor_main(Path(sys.argv[1]), int(sys.argv[2]), per_file="--per-file" in sys.argv)
+        )
+    )

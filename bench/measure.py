@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -157,14 +158,19 @@ class RunMeasure:
     files: int
     rows: int
     exit_code: int
+    warm: bool = False  # run again into the outputs of an earlier run (the incremental cache)
+    cache: dict | None = None  # the run's cache figures (manifest info.cache), when it has one
+    resent: list[str] = field(default_factory=list)  # files re-sent before this (warm) run
 
 
 def measure_run(
-    inputs: Path, outputs: Path, *, workers: int | None, period: str = PERIOD
+    inputs: Path, outputs: Path, *, workers: int | None, period: str = PERIOD, warm: bool = False
 ) -> RunMeasure:
-    """Run ``rbpipe run`` on ``inputs`` into a fresh ``outputs`` in a new interpreter and
-    measure it (see the module docstring)."""
-    shutil.rmtree(outputs, ignore_errors=True)
+    """Run ``rbpipe run`` on ``inputs`` into ``outputs`` in a new interpreter and measure it
+    (see the module docstring). ``outputs`` is emptied first unless ``warm``: then the run
+    finds the earlier run's outputs and cache there, as an analyst's re-run does."""
+    if not warm:
+        shutil.rmtree(outputs, ignore_errors=True)
     clock_file = Path(tempfile.mkstemp(prefix="rbpipe-bench-", suffix=".json")[1])
     args = ["run", "--period", period, "--inputs", str(inputs), "--outputs", str(outputs)]
     if workers is not None:
@@ -210,6 +216,38 @@ def measure_run(
         files=manifest["totals"]["files"],
         rows=manifest["totals"]["rows_consolidated"],
         exit_code=proc.returncode,
+        warm=warm,
+        cache=manifest.get("info", {}).get("cache"),
+    )
+
+
+@dataclass(kw_only=True)
+class ProcessMeasure:
+    """One measured run of another program (a shared reference script)."""
+
+    wall_s: float
+    cpu_s: float  # the process and the children it waited for
+    tree_peak_pss_bytes: int
+
+
+def measure_process(command: list[str]) -> ProcessMeasure:
+    """Run ``command`` to its end, timing it and sampling its process tree; a failure stops
+    the bench with the program's error output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    sampler.stop()
+    if proc.returncode != 0:
+        raise click.ClickException(f"{' '.join(command)} gagal (kode {proc.returncode}):\n{err}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ProcessMeasure(
+        wall_s=wall,
+        cpu_s=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        tree_peak_pss_bytes=sampler.peak_total_kib * 1024,
     )
 
 

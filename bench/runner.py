@@ -1,11 +1,13 @@
-"""The bench: each scenario's inputs, its measured runs and its floor; then the tables, the
-targets and the JSON file."""
+"""The bench: each scenario's inputs, its rounds of measured runs beside the reference floors and
+the naive peer, its warm re-runs; then the tables, the targets and the JSON and Markdown
+records."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,53 +23,98 @@ from bench.machine import (
     measure_help,
     parallelism_probe,
 )
-from bench.measure import measure_run
-from bench.report import ScenarioResult, format_scenario, results_json, target_lines
-from bench.scenarios import PERIOD, Scenario
+from bench.measure import measure_process, measure_run
+from bench.report import (
+    ScenarioResult,
+    format_scenario,
+    markdown_table,
+    results_json,
+    target_lines,
+)
+from bench.resend import resend, work_copy
+from bench.scenarios import PERIOD, Scenario, peers_dir
 from bench.styled import measure_styled_blanks, styled_line
 from pipeline.locale_id import number
 
 
-def _workers_label(workers: int | None) -> str:
+def workers_label(workers: int | None) -> str:
     return "bawaan" if workers is None else str(workers)
 
 
 def run_scenario(
-    scenario: Scenario, data: Path, work: Path, echo, *, regenerate=False
+    scenario: Scenario,
+    data: Path,
+    work: Path,
+    echo,
+    *,
+    regenerate=False,
+    scenarios: dict[str, Scenario] | None = None,
 ) -> ScenarioResult:
-    inputs, generated = ensure_inputs(data, scenario, regenerate=regenerate)
+    inputs, generated = ensure_inputs(data, scenario, regenerate=regenerate, scenarios=scenarios)
     stamp = json.loads((inputs / "dibuat.json").read_text(encoding="utf-8"))
     if generated:
         echo(f"  data dibuat dalam {number(generated, 1)} detik: {inputs}")
-    elif stamp.get("demo_source_sha256") != demo_source_hash():
-        echo(
-            "  catatan: data ini dibuat oleh versi pembuat data contoh (pipeline/demo*.py) yang "
-            "lain; jalankan dengan --buat-ulang untuk membuatnya lagi."
-        )
     result = ScenarioResult(
         scenario=scenario, inputs=str(inputs), generated_s=generated, inputs_stamp=stamp
     )
-    for workers in scenario.workers:
-        runs = []
-        for i in range(scenario.repeats):
-            run = measure_run(inputs, work / f"{scenario.name}-{workers}-{i}", workers=workers)
-            echo(
-                f"  run {i + 1}/{scenario.repeats} (--workers {_workers_label(workers)}): "
-                f"{number(run.wall_s, 1)} detik"
+    first = workers_label(scenario.workers[0])
+    for i in range(scenario.rounds):
+        echo(f"  putaran {i + 1}/{scenario.rounds}:")
+        # A round that re-sends files works on its own copy (hard links) of the cached month.
+        month_inputs = (
+            work_copy(inputs, work / f"{scenario.name}-masukan") if scenario.resend else inputs
+        )
+        for workers in scenario.workers:
+            label = workers_label(workers)
+            run = measure_run(month_inputs, work / f"{scenario.name}-{label}", workers=workers)
+            result.runs.setdefault(label, []).append(run)
+            echo(f"    rbpipe run --workers {label}: {number(run.wall_s, 1)} detik")
+        if scenario.resend:
+            changed = resend(month_inputs, scenario.resend)
+            warm = measure_run(
+                month_inputs,
+                work / f"{scenario.name}-{first}",
+                workers=scenario.workers[0],
+                warm=True,
             )
-            runs.append(run)
-        result.runs[_workers_label(workers)] = runs
-    result.floor = measure_floor(inputs / PERIOD, result.main_run().rows)
+            warm.resent = changed
+            result.warm.append(warm)
+            echo(
+                f"    rbpipe run lagi setelah {len(changed)} berkas dikirim ulang: "
+                f"{number(warm.wall_s, 1)} detik"
+            )
+        month = inputs / PERIOD
+        if scenario.peers:
+            for name, store in (("floor.py", result.peer_floor), ("naive.py", result.naive)):
+                out = work / f"{scenario.name}-{name}.xlsx"
+                measured = measure_process(
+                    [sys.executable, str(peers_dir() / name), str(month), str(out)]
+                )
+                store.append(measured)
+                echo(f"    {name}: {number(measured.wall_s, 1)} detik")
+        if scenario.per_file_floor:
+            floor = measure_floor(month, result.runs[first][-1].rows, per_file=True)
+            result.floors.append(floor)
+            echo(
+                f"    lantai I/O per berkas (bench.floor): "
+                f"{number(floor['total_s'] + floor['per_unit_write_s'], 1)} detik"
+            )
     return result
 
 
 def run_bench(
-    scenarios: tuple[Scenario, ...], *, data: Path, out: Path, echo=click.echo, regenerate=False
+    scenarios: tuple[Scenario, ...],
+    *,
+    data: Path,
+    out: Path,
+    echo=click.echo,
+    regenerate=False,
+    sources: tuple[Scenario, ...] = (),
 ) -> Path:
-    """Run ``scenarios``, print their tables and the targets, write the JSON; return its path.
-    ``regenerate``: make the inputs again even when cached."""
+    """Run ``scenarios``, print their tables and the targets, write the JSON (and a Markdown
+    table for docs/decisions.md); return the JSON's path. ``regenerate``: make the inputs again
+    even when cached; ``sources``: more scenarios that a derived one may come from."""
     data.mkdir(parents=True, exist_ok=True)
-    (data / ".gitignore").write_text("*\n", encoding="utf-8")  # generated inputs stay local
     started = time.perf_counter()
     meta = {
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -75,30 +122,33 @@ def run_bench(
         "machine": machine(),
         "parallelism_probe": parallelism_probe(),
         "demo_source_sha256": demo_source_hash(),
+        "data": str(data),
     }
     echo(
         f"rbpipe bench — {meta['machine']['cpus']} CPU, beban {number(meta['machine']['load_average'][0], 2)}, "
-        f"paralelisme tersedia {number(meta['parallelism_probe'], 2)}x"
+        f"paralelisme tersedia {number(meta['parallelism_probe'], 2)}x; data masukan di {data}"
     )
     help_times = measure_help()
     meta["styled_blanks"] = measure_styled_blanks()
     echo(styled_line(meta["styled_blanks"]))
     results: dict[str, ScenarioResult] = {}
+    by_name = {s.name: s for s in (*sources, *scenarios)}
     with tempfile.TemporaryDirectory(prefix="rbpipe-bench-") as work:
         for scenario in scenarios:
             echo(f"Skenario {scenario.name} ({scenario.label}) ...")
             results[scenario.name] = run_scenario(
-                scenario, data, Path(work), echo, regenerate=regenerate
+                scenario, data, Path(work), echo, regenerate=regenerate, scenarios=by_name
             )
+    meta["bench_s"] = time.perf_counter() - started
+    meta["generated_s"] = sum(r.generated_s for r in results.values())
+    meta["machine"]["load_average_end"] = list(os.getloadavg())
     echo("")
     for result in results.values():
         for line in format_scenario(result):
             echo(line)
         echo("")
-    for line in target_lines(results, help_times, meta["parallelism_probe"]):
+    for line in target_lines(results, help_times, meta):
         echo(line)
-    meta["bench_s"] = time.perf_counter() - started
-    meta["machine"]["load_average_end"] = list(os.getloadavg())
     out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = out / f"bench-{stamp}-{(meta['commit']['hash'] or 'tanpa-git')[:10]}.json"
@@ -106,5 +156,6 @@ def run_bench(
         json.dumps(results_json(results, help_times, meta), indent=2, ensure_ascii=False),
         encoding="utf-8",
     )
-    echo(f"\nBench selesai dalam {number(meta['bench_s'], 0)} detik; hasil: {path}")
+    path.with_suffix(".md").write_text(markdown_table(results, help_times, meta), encoding="utf-8")
+    echo(f"\nHasil: {path} (tabel untuk docs/decisions.md: {path.with_suffix('.md').name})")
     return path

@@ -12,6 +12,8 @@ import pytest
 from conftest import FEEDBACK_FOLDER, MANIFEST_FILE, REMINDERS_FILE, regency_workbook_name
 
 import bench
+from bench.measure import ProcessMeasure, RunMeasure
+from bench.report import ScenarioResult
 from pipeline.demo import generate_month
 from pipeline.publish import feedback
 from pipeline.publish.regency import INFO_LABELS, SHEET_INFO
@@ -23,20 +25,64 @@ PERIOD = Period.parse(bench.PERIOD)
 VOLATILE_INFO = ("stages", "gx_seconds", "workers")
 
 
+# Stand-ins for the shared reference scripts (floor.py, naive.py: called as ``python SCRIPT
+# MONTH OUT.xlsx``), which a clone outside the development machine does not have: they read
+# every workbook of the month and write one, as the real ones do.
+PEER_SCRIPT = """
+import sys
+from pathlib import Path
+from python_calamine import CalamineWorkbook
+import xlsxwriter
+month, out = Path(sys.argv[1]), sys.argv[2]
+book = xlsxwriter.Workbook(out)
+sheet = book.add_worksheet()
+row = 0
+for path in sorted(month.glob("*.xlsx")):
+    try:
+        names = CalamineWorkbook.from_path(str(path)).sheet_names
+    except Exception:  # the demo month holds damaged files on purpose
+        continue
+    for name in names:
+        sheet.write_row(row, 0, [path.name, name])
+        row += 1
+book.close()
+"""
+
+
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> tuple[dict, list[str]]:
-    """One bench over a month of three units: its JSON results and the lines it printed."""
+def tiny(tmp_path_factory) -> tuple[dict, list[str], Path]:
+    """One bench over a month of three units, two rounds, each with a re-sent file, the peer
+    scripts and the per-file floor: its JSON results, the lines it printed and its folder."""
     root = tmp_path_factory.mktemp("bench")
-    scenario = bench.Scenario(name="kecil", label="3 unit x 4 rencana aksi", units=3, plans=4)
+    peers = root / "pembanding"
+    peers.mkdir()
+    for name in ("floor.py", "naive.py"):
+        (peers / name).write_text(PEER_SCRIPT, encoding="utf-8")
+    scenario = bench.Scenario(
+        name="kecil",
+        label="3 unit x 4 rencana aksi",
+        units=3,
+        plans=4,
+        rounds=2,
+        resend=1,
+        peers=True,
+        per_file_floor=True,
+    )
     printed: list[str] = []
-    path = bench.run_bench((scenario,), data=root / "data", out=root / "hasil", echo=printed.append)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RBPIPE_BENCH_PEERS", str(peers))
+        path = bench.run_bench(
+            (scenario,), data=root / "data", out=root / "hasil", echo=printed.append
+        )
     return json.loads(path.read_text(encoding="utf-8")), printed, root
 
 
 def test_bench_times_every_stage_of_a_real_run(tiny):
     results, _, root = tiny
     scenario = results["scenarios"]["kecil"]
-    run = scenario["runs"]["bawaan"][0]
+    runs = scenario["runs"]["bawaan"]
+    assert len(runs) == 2  # one cold run per round
+    run = runs[0]
     assert list(run["stages"]) == list(bench.STAGES)
     for figures in run["stages"].values():
         assert figures["wall_s"] > 0 and figures["cpu_s"] >= 0
@@ -47,18 +93,60 @@ def test_bench_times_every_stage_of_a_real_run(tiny):
     assert run["files"] == stamp["files"]
     assert run["main_peak_rss_bytes"] > 50 << 20  # pandas alone is bigger than that
     assert run["tree_peak_pss_bytes"] >= run["main_peak_rss_bytes"] * 0.5
+    assert not run["warm"]
 
 
-def test_floor_reads_every_input_and_writes_as_many_rows_as_the_run(tiny):
+def test_each_round_reruns_the_month_after_a_unit_resends_its_file(tiny):
     results, _, root = tiny
     scenario = results["scenarios"]["kecil"]
-    floor = scenario["floor"]
+    assert len(scenario["warm"]) == 2
+    for warm in scenario["warm"]:
+        assert warm["warm"] and len(warm["resent"]) == 1
+        assert warm["rows"] == scenario["runs"]["bawaan"][0]["rows"]
+    # The cached month itself is never changed: the re-sent file went to a round's copy.
+    month = root / "data" / "u3-p4-s2025" / bench.PERIOD
+    resent = month / scenario["warm"][0]["resent"][0]
+    stamp = json.loads((root / "data" / "u3-p4-s2025" / "dibuat.json").read_text())
+    assert resent.stat().st_nlink == 1
+    assert resent.name in stamp["file_units"]
+
+
+def test_floors_and_peers_are_measured_in_every_round(tiny):
+    results, _, root = tiny
+    scenario = results["scenarios"]["kecil"]
+    assert len(scenario["peer_floor"]) == len(scenario["naive"]) == 2
+    assert all(m["wall_s"] > 0 for m in scenario["peer_floor"] + scenario["naive"])
+    floor = scenario["floors"][0]
     month = root / "data" / "u3-p4-s2025" / bench.PERIOD
     inputs = [p for p in month.rglob("*") if p.is_file() and not p.name.startswith(("~$", "."))]
     assert floor["files"] == len(inputs)
     assert floor["rows_written"] == scenario["runs"]["bawaan"][0]["rows"]
     assert floor["total_s"] == pytest.approx(floor["read_s"] + floor["write_s"])
-    assert scenario["ratio"] == pytest.approx(scenario["median_wall_s"] / floor["total_s"])
+    assert floor["per_unit_write_s"] > 0
+
+
+def test_ratios_are_taken_per_round_then_their_median(tiny):
+    results, _, _ = tiny
+    scenario = results["scenarios"]["kecil"]
+    result = ScenarioResult(
+        scenario=bench.Scenario(name="kecil", label="", units=3, plans=4, rounds=2),
+        inputs="",
+        generated_s=0,
+        inputs_stamp={},
+        runs={"bawaan": [RunMeasure(**r) for r in scenario["runs"]["bawaan"]]},
+        warm=[RunMeasure(**r) for r in scenario["warm"]],
+        peer_floor=[ProcessMeasure(**m) for m in scenario["peer_floor"]],
+    )
+    cold = [r["wall_s"] for r in scenario["runs"]["bawaan"]]
+    warm = [r["wall_s"] for r in scenario["warm"]]
+    floor = [m["wall_s"] for m in scenario["peer_floor"]]
+    for spread, ratios in (
+        (result.warm_ratio(), [w / c for w, c in zip(warm, cold, strict=True)]),
+        (result.floor_ratio(), [c / f for c, f in zip(cold, floor, strict=True)]),
+    ):
+        assert spread.n == 2
+        assert (spread.low, spread.high) == (min(ratios), max(ratios))
+        assert spread.median == pytest.approx(sum(ratios) / 2)
 
 
 def test_bench_prints_a_table_and_records_the_machine_and_commit(tiny):
@@ -66,15 +154,45 @@ def test_bench_prints_a_table_and_records_the_machine_and_commit(tiny):
     text = "\n".join(printed)
     for stage in (*bench.STAGES, "lainnya", "total"):
         assert f"\n    {stage} " in text
-    assert "Lantai I/O" in text and "rasio run/lantai" in text
+    assert "floor.py (lantai bersama)" in text and "rasio run/lantai" in text
+    assert "dikirim ulang" in text
     assert "rbpipe --help" in text
     assert len(results["help_s"]) == bench.HELP_RUNS
     assert results["machine"]["cpus"] >= 1
     assert len(results["commit"]["hash"]) == 40
     assert results["parallelism_probe"] > 0
+    markdown = next((root / "hasil").glob("*.md")).read_text(encoding="utf-8")
+    assert "| figure | median | spread (min-max, runs) | target | verdict |" in markdown
+    assert "rbpipe --help" in markdown
     # The generated month is cached: a second bench does not generate it again.
     scenario = bench.Scenario(name="kecil", label="", units=3, plans=4)
     assert bench.ensure_inputs(root / "data", scenario)[1] == 0.0
+
+
+def test_a_smaller_month_is_cut_from_a_bigger_one(tmp_path):
+    big = bench.Scenario(name="besar", label="", units=6, plans=3)
+    small = bench.Scenario(name="kecil", label="", units=2, plans=3, derive_from="besar")
+    inputs, _ = bench.ensure_inputs(tmp_path, small, scenarios={"besar": big})
+    parent = tmp_path / big.key
+    stamp = json.loads((parent / "dibuat.json").read_text())
+    registry = (inputs / "unit_kerja.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[0] for line in registry] == ["kode", "UNIT-0001", "UNIT-0002"]
+    names = sorted(p.name for p in (inputs / bench.PERIOD).iterdir())
+    expected = sorted(
+        [
+            n
+            for n, (unit, _) in stamp["file_units"].items()
+            if unit in (None, "UNIT-0001", "UNIT-0002")
+        ]
+        + stamp["ignored"]
+    )
+    assert names == expected and len(names) < stamp["files"]
+    for name in names:  # the same files, not copies of them
+        assert (inputs / bench.PERIOD / name).samefile(parent / bench.PERIOD / name)
+    run = run_month(PERIOD, inputs=inputs, outputs=tmp_path / "hasil", workers=1)
+    derived = json.loads((inputs / "dibuat.json").read_text())
+    assert len(run.rows) == derived["accepted_plans"] > 0
+    assert derived["derived_from"] == big.key
 
 
 # --------------------------------------------------------------------------------------------
