@@ -34,7 +34,7 @@ the wall clock and the process's CPU at each. Worker processes (the ingest pool,
 are not children the run waits for, so their CPU and memory are read from ``/proc`` by a sampler in
 this process (:class:`TreeSampler`, every 0.2 s: CPU a worker spent after its last sample is
 missed, a few hundredths of a second per worker), and each worker's CPU is counted in the stage
-during which it started. Memory: the peak RSS of the run's main process (its own ``ru_maxrss``,
+during which it started. Memory: the peak RSS of the run's main process (its own ``VmHWM``,
 also at the end of each stage) and of the largest worker, and the largest PSS summed over the whole
 process tree at any sample (pages the processes share counted once). The shared scripts are timed
 as whole processes the same way (:func:`bench.measure.measure_process`).

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -108,8 +107,14 @@ def floor_main(month: Path, rows: int, *, per_file: bool = False) -> dict:
         "files": len(files),
         "unreadable": unreadable,
         "rows_written": written,
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "peak_rss_bytes": _peak_rss_kib() * 1024,
     }
+
+
+def _peak_rss_kib() -> int:
+    """This process's peak RSS (VmHWM; ru_maxrss would carry the parent's over)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
 
 
 if __name__ == "__main__":

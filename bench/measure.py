@@ -32,6 +32,12 @@ def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
 
+def hwm():
+    # The process's own peak RSS. Not ru_maxrss: Linux carries that over from the parent
+    # across fork and exec, so a big parent (pytest) would show as the run's peak.
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:"))
+
 class StageClock(logging.Handler):
     def __init__(self):
         super().__init__()
@@ -47,7 +53,7 @@ class StageClock(logging.Handler):
             s = self.stages[name]
             s.update(end=time.time(), wall_s=time.perf_counter() - s.pop("w"),
                      cpu_s=cpu() - s.pop("c"),
-                     maxrss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+                     maxrss_kib=hwm())
 
 clock = StageClock()
 logging.getLogger("rbpipe").addHandler(clock)
@@ -59,7 +65,7 @@ try:
 finally:
     with open(os.environ["RBPIPE_BENCH_CLOCK"], "w", encoding="utf-8") as fh:
         json.dump({"stages": clock.stages, "cpu_s": cpu(),
-                   "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}, fh)
+                   "maxrss_kib": hwm()}, fh)
 exit_now(code)
 """
 

@@ -233,13 +233,23 @@ def demo(period, out, seed, n_units, n_plans, registry_dir, verbose):
 @click.option(
     "--tunggu", is_flag=True, help="Bila folder keluaran sedang dipakai proses lain, tunggu."
 )
+@click.option(
+    "--tanpa-cache",
+    "no_cache",
+    is_flag=True,
+    help="Baca dan periksa semua berkas dari awal, tanpa memakai cache rekap sebelumnya.",
+)
 @registry_option
 @verbose_option
-def run(period, inputs, outputs, workers, tunggu, registry_dir, verbose):
+def run(period, inputs, outputs, workers, tunggu, no_cache, registry_dir, verbose):
     """Rekap satu bulan: baca, periksa, konsolidasikan, hitung metrik, tulis umpan balik.
 
     Keluar dengan kode 0 bila rekap selesai, apa pun masalah data yang ditemukan (masalah data
     dicatat di buku kerja dan manifest); kode 2 bila rekap tidak dapat dijalankan.
+
+    Rekap ulang bulan yang sama hanya membaca, memeriksa dan menulis ulang yang berubah
+    (cache di <keluaran>/.cache/, boleh dihapus kapan saja); hasilnya sama persis dengan rekap
+    dari awal.
 
     Contoh: rbpipe run --period 2025-10 --inputs inputs --outputs outputs
     """
@@ -253,6 +263,7 @@ def run(period, inputs, outputs, workers, tunggu, registry_dir, verbose):
         wait=tunggu,
         registry_dir=registry_dir,
         on_wait=click.echo,
+        use_cache=not no_cache,
     )
     for line in summary_lines(result):
         click.echo(line)

@@ -142,10 +142,13 @@ class RunInfo:
     inputs: str | None = None  # the month's inputs folder
     stages: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> wall_s, cpu_s
     ignored_files: list[str] | None = None  # lock files, hidden files (not submissions)
+    cache: dict[str, int] | None = None  # what the run took from / kept in the run cache
 
-    # Wall-clock measurements differ on every run: they go to the manifest and the log, never
-    # into a workbook, which must be identical for identical inputs.
-    VOLATILE: ClassVar[frozenset[str]] = frozenset({"gx_seconds", "stages"})
+    # Wall-clock measurements differ on every run, and so does what a run took from the run
+    # cache (GX runs only for the files that changed): they go to the manifest and the log,
+    # never into a workbook, which must be identical for identical inputs, whatever the cache
+    # held.
+    VOLATILE: ClassVar[frozenset[str]] = frozenset({"gx_seconds", "stages", "gx_runs", "cache"})
 
     def as_dict(self) -> dict[str, Any]:
         """The known entries in field order (the manifest's ``info``)."""

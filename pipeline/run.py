@@ -124,11 +124,17 @@ def run_month(
     wait: bool = False,
     registry_dir: Path | None = None,
     on_wait: Callable[[str], None] | None = None,
+    use_cache: bool = True,
 ) -> RunResult:
     """Consolidate one month. Raises RunError only when the run cannot happen at all.
 
     ``wait``: when another run holds the outputs, wait for it (``on_wait`` receives one
-    Indonesian line to show meanwhile) instead of raising RunError."""
+    Indonesian line to show meanwhile) instead of raising RunError.
+
+    ``use_cache``: take what earlier runs learnt about unchanged files from the run cache
+    (``<outputs>/.cache/``, :mod:`pipeline.cache`); with False every file is read, validated
+    and rendered again (the cache is still refreshed). The outputs are the same bytes either
+    way."""
     layout = OutputLayout(outputs=Path(outputs), period=period, inputs=Path(inputs))
     month_in = layout.month_inputs
     if not month_in.is_dir():
@@ -144,7 +150,7 @@ def run_month(
         _remove_stale_temporaries(layout.month)
         layout.month.mkdir(parents=True, exist_ok=True)
         with _run_log(layout.log):
-            return _run_locked(layout, registry, workers)
+            return _run_locked(layout, registry, workers, use_cache=use_cache)
 
 
 def _remove_stale_temporaries(folder: Path) -> None:
@@ -157,15 +163,18 @@ def _remove_stale_temporaries(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _run_locked(layout: OutputLayout, registry: Registry, workers: int) -> RunResult:
+def _run_locked(
+    layout: OutputLayout, registry: Registry, workers: int, *, use_cache: bool
+) -> RunResult:
+    from pipeline.cache import RunCache
     from pipeline.history import History, read_arrivals
+    from pipeline.incremental import validate_month
     from pipeline.ingest import ingest_month
     from pipeline.metrics import compare_with_history, compute_metrics
     from pipeline.publish.feedback import FeedbackWriter, write_reminders
     from pipeline.publish.manifest import write_manifest
     from pipeline.publish.regency import write_regency_workbook
     from pipeline.publish.report import write_report
-    from pipeline.validate import validate
 
     period, month_in = layout.period, layout.month_inputs
     started = run_clock()
@@ -173,21 +182,23 @@ def _run_locked(layout: OutputLayout, registry: Registry, workers: int) -> RunRe
     log.info("rekap %s dimulai: masukan %s, keluaran %s", period, month_in, layout.month)
     for note in registry.notes:
         log.warning("daftar unit kerja: %s", note)
+    cache = RunCache(layout.outputs, period, read=use_cache)
 
     with _stage(stages, "ingest"):
-        ingested = ingest_month(month_in, period, registry, workers=workers)
+        ingested = ingest_month(month_in, period, registry, workers=workers, cache=cache)
         arrivals = read_arrivals(layout.arrivals) if layout.arrivals.exists() else None
 
     history = History(layout.history)
     try:
         with _stage(stages, "validate"):
             previous = history.previous_rows(period)
-            validation = validate(
+            validation = validate_month(
                 ingested.rows,
                 ingested.submissions,
                 period=period,
                 registry=registry,
                 previous=previous,
+                cache=cache,
             )
             problems = sort_problems(ingested.problems + validation.problems)
 
@@ -228,7 +239,9 @@ def _run_locked(layout: OutputLayout, registry: Registry, workers: int) -> RunRe
         with _stage(stages, "publish"):
             # Feedback workbooks are written by worker processes while this one writes the
             # regency workbook.
-            with FeedbackWriter(layout.feedback_folder, run, workers=workers) as feedback:
+            with FeedbackWriter(
+                layout.feedback_folder, run, workers=workers, cache=cache
+            ) as feedback:
                 write_regency_workbook(layout.regency_workbook, run)
             run.outputs.append(layout.regency_workbook)
             run.outputs.extend(feedback.paths)
@@ -239,7 +252,9 @@ def _run_locked(layout: OutputLayout, registry: Registry, workers: int) -> RunRe
             _remove_stale_feedback(layout, run.outputs)
             run.finished = run_clock()
             run.outputs.append(layout.manifest)
+            run.info.cache = dict(sorted(cache.stats.items()))
             write_manifest(layout.manifest, run)
+            cache.finish()
 
         with _stage(stages, "history"):
             history.record(run)

@@ -89,6 +89,7 @@ __all__ = [
     "load_suite",
     "suite_columns",
     "suite_frame",
+    "suite_versions",
     "validate",
 ]
 
@@ -147,6 +148,7 @@ def validate(
     registry: Registry,
     previous: pd.DataFrame | None = None,
     expectations_dir: Path = EXPECTATIONS_DIR,
+    files: set[str] | None = None,
 ) -> model.ValidationResult:
     """Check the month's staged rows and sheet layouts; never raises for bad data.
 
@@ -156,11 +158,25 @@ def validate(
     feeds RB-W102, matched on unit, sheet kind and Kode RA. A cell ingest already reported
     (RB-E011: a formula whose value is unknown) gets no further problem. Raises
     :class:`RunError` only when a suite is broken or a rule cannot run.
+
+    ``files``: the names of the files whose rows and sheets are checked (None: every file); the
+    rows of all files are returned. Every rule reads one file's rows (RB-E114 counts codes per
+    unit and file), so a file's problems are the same whichever other files are checked with
+    it: the run cache (:mod:`pipeline.incremental`) checks only the files that changed, in one
+    GX batch, and none at all (GX not even imported) when nothing changed.
     """
     staged = normalise_choices(staged_rows.check(rows), registry)
-    closed, running = _quarters(staged, submissions, period)
+    checked, submissions = staged, list(submissions)
+    if files is not None:
+        checked = staged[staged["_file"].isin(files).to_numpy(dtype=bool)].reset_index(drop=True)
+        submissions = [s for s in submissions if s.name in files]
+        if not files:
+            return model.ValidationResult(
+                rows=staged, problems=[], suite_versions=suite_versions(expectations_dir)
+            )
+    closed, running = _quarters(checked, submissions, period)
     plans = _rule_frame(
-        staged,
+        checked,
         closed=closed,
         running=running,
         previous=previous,
@@ -282,6 +298,21 @@ def load_suite(path: Path) -> Suite:
         raw=raw,
         gx_suite=gx_suite,
     )
+
+
+def suite_versions(expectations_dir: Path = EXPECTATIONS_DIR) -> dict[str, str]:
+    """``{suite name: meta.versi}`` of the suite files, read without GX (what
+    ``ValidationResult.suite_versions`` holds after a GX run)."""
+    out = {}
+    for name in SUITE_FILES:
+        path = Path(expectations_dir) / name
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            out[raw["name"]] = str(raw["meta"]["versi"])
+        except (OSError, ValueError, KeyError, TypeError):
+            load_suite(path)  # raises the RunError that says what is wrong with the file
+            raise
+    return out
 
 
 def suite_columns(raw: dict[str, Any]) -> list[str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +46,7 @@ from pipeline.registry import REFERENCE_FILE, REGISTRY_FILE, SETTINGS_FILE, Peri
 if TYPE_CHECKING:
     import pandas as pd
 
+    from pipeline.cache import RunCache
     from pipeline.ingest.pool import Outcome
 
 REASON_REJECTED = "berkas ditolak"
@@ -366,29 +367,69 @@ def ingest_files(
     base: Path | None = None,
     workers: int | None = None,
     limits: Limits | None = None,
+    cache: RunCache | None = None,
 ) -> IngestResult:
     """Read, identify and stage ``paths`` (names relative to ``base`` when given).
 
     ``period``: the month being consolidated (None accepts any month, as ``rbpipe check``);
-    ``workers``: reader processes (None: one per CPU core); ``limits``: safety limits per file.
+    ``workers``: reader processes (None: one per CPU core); ``limits``: safety limits per file;
+    ``cache``: the run cache (:mod:`pipeline.cache`): a file read before, with the same content,
+    limits and code, is not read again.
     """
-    from pipeline.ingest.pool import run_bounded
-
     limits = limits or DEFAULT_LIMITS
     paths = [Path(p) for p in paths]
     submissions = [_new_submission(p, Path(base) if base else None) for p in paths]
-    outcomes = run_bounded(
-        read_and_parse,
-        [(str(p), limits) for p in paths],
-        workers=workers or os.cpu_count() or 1,
-        limits=limits,
-    )
+    outcomes = _read_all(submissions, limits, workers=workers or os.cpu_count() or 1, cache=cache)
     staged = [_settle(s, o, registry, period) for s, o in zip(submissions, outcomes, strict=True)]
     _resolve_superseded(staged)
     for item in staged:
         if item.submission.accepted:
             _accept(item)
     return IngestResult(submissions=submissions, rows=staged_frame(staged))
+
+
+def _read_all(
+    submissions: list[Submission], limits: Limits, *, workers: int, cache: RunCache | None
+) -> list[Outcome]:
+    """Each file's pool outcome, in order: from the run cache when it has the file, else read
+    in the bounded pool (and kept in the cache when the read succeeded and the file did not
+    change meanwhile)."""
+    from pipeline import cache as run_cache
+    from pipeline.ingest.pool import Outcome, run_bounded
+
+    keys: list[str | None] = [None] * len(submissions)
+    outcomes: list[Outcome | None] = [None] * len(submissions)
+    if cache is not None:
+        for i, sub in enumerate(submissions):
+            if sub.sha256:
+                keys[i] = run_cache.key_of(
+                    run_cache.KIND_PARSED, run_cache.code_version(), sub.sha256, asdict(limits)
+                )
+                value = cache.get(run_cache.KIND_PARSED, keys[i])
+                if isinstance(value, FileParse):
+                    outcomes[i] = Outcome(item=(str(sub.path), limits), value=value)
+    todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    read = run_bounded(
+        read_and_parse,
+        [(str(submissions[i].path), limits) for i in todo],
+        workers=workers,
+        limits=limits,
+    )
+    for i, outcome in zip(todo, read, strict=True):
+        outcomes[i] = outcome
+        sub = submissions[i]
+        if keys[i] and outcome.ok and _unchanged(sub):
+            cache.put(run_cache.KIND_PARSED, keys[i], outcome.value)
+    return outcomes
+
+
+def _unchanged(sub: Submission) -> bool:
+    """The file still has the content hashed before it was read (a file replaced while the
+    run read it is not kept in the cache under the old content's hash)."""
+    try:
+        return sha256_file(sub.path) == sub.sha256
+    except OSError:
+        return False
 
 
 def is_ignored(relative: Path) -> bool:
@@ -407,8 +448,10 @@ def ingest_month(
     *,
     workers: int | None = None,
     limits: Limits | None = None,
+    cache: RunCache | None = None,
 ) -> IngestResult:
-    """Ingest every file of a month folder, subfolders included, in name order."""
+    """Ingest every file of a month folder, subfolders included, in name order (``cache``:
+    see :func:`ingest_files`)."""
     folder = Path(folder)
     files = sorted(
         (p for p in folder.rglob("*") if p.is_file()),
@@ -423,6 +466,7 @@ def ingest_month(
         base=folder,
         workers=workers,
         limits=limits,
+        cache=cache,
     )
     result.ignored = [p.relative_to(folder).as_posix() for p in ignored]
     return result

@@ -30,12 +30,14 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from pipeline import schema
 from pipeline.fsutil import atomic_path
+from pipeline.incremental import plan_digests, view_digest
 from pipeline.locale_id import number, tanggal
 from pipeline.metrics import STATUS_COUNTS, STATUSES
 from pipeline.model import STATUS_LABEL, RunResult, SheetLayout, Submission
@@ -62,6 +64,9 @@ from pipeline.publish.styles import (
     write_table,
 )
 from pipeline.registry import Period, Settings
+
+if TYPE_CHECKING:
+    from pipeline.cache import RunCache
 
 SHEET_SUMMARY = "Ringkasan"
 SHEET_FIXES = "Perbaikan"
@@ -238,9 +243,21 @@ class FeedbackWriter:
     :data:`POOL_IN_FLIGHT` chunks per worker ahead, so memory holds a few views, not the
     month's. An error in any workbook is raised when the block ends."""
 
-    def __init__(self, folder: Path, run: RunResult, *, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        run: RunResult,
+        *,
+        workers: int | None = None,
+        cache: RunCache | None = None,
+    ) -> None:
         self._folder = Path(folder)
         self._views = iter_feedback_views(run)
+        # With the run cache, a workbook whose view is unchanged (its fingerprint) and whose
+        # file is still the one written is not rendered again (pipeline.incremental).
+        self._cache = cache
+        self._plan_digests = plan_digests(run.metrics.plans) if cache is not None else {}
+        self._rendered: list[tuple[Path, str]] = []
         senders = len({s.unit for s in run.submissions if s.unit})
         senders += sum(1 for s in run.submissions if not s.unit)
         self._workers = min(workers or os.cpu_count() or 1, senders // POOL_CHUNK + 1)
@@ -256,7 +273,18 @@ class FeedbackWriter:
         for view in self._views:
             path = self._folder / view.file_name
             self.paths.append(path)
+            if self._cache is not None:
+                digest = view_digest(view, self._plan_digests)
+                if self._cache.feedback_current(path, digest):
+                    continue
+                self._rendered.append((path, digest))
             yield path, view
+
+    def _remember(self) -> None:
+        """Record in the run cache what each workbook rendered now was rendered from."""
+        if self._cache is not None:
+            for path, digest in self._rendered:
+                self._cache.feedback_written(path, digest)
 
     def __enter__(self) -> FeedbackWriter:
         if self._pooled:
@@ -292,6 +320,7 @@ class FeedbackWriter:
             if kind is None:
                 for job in self._jobs():
                     _render_chunk([job])
+                self._remember()
             return
         if kind is not None:
             self._stop.set()
@@ -302,6 +331,7 @@ class FeedbackWriter:
                     raise self._feed_error
                 for future in self._futures:
                     future.result()
+                self._remember()
         finally:
             self._pool.shutdown(wait=True, cancel_futures=kind is not None)
 

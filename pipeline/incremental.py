@@ -1,0 +1,190 @@
+"""The run's use of the run cache (:mod:`pipeline.cache`): which files to validate again, and
+which feedback workbooks are still current.
+
+* :func:`validate_month` validates, in one GX batch, only the accepted files whose problems are
+  not in the cache under a key holding everything they depend on (:func:`problems_key`), and
+  takes the others' problems from the cache. The problems are then sorted exactly as a cold run
+  sorts them (:func:`pipeline.problems.sort_problems`: by severity and position; problems of one
+  file keep the order GX gave them, which does not depend on the other files in the batch).
+* :func:`view_digest` is the fingerprint of everything a feedback workbook's renderer sees
+  (:class:`pipeline.publish.feedback.UnitView`): its plan rows (hashed from the frame, type-aware,
+  :func:`plan_digests`) and every other field of the view, with the code version. Equal
+  fingerprints give equal bytes: rendering is a pure function of the view.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline import cache as run_cache
+from pipeline.cache import KIND_PROBLEMS, RunCache, key_of
+from pipeline.problems import Problem, sort_problems
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from pipeline.model import Submission, ValidationResult
+    from pipeline.registry import Period, Registry
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def validate_month(
+    rows: pd.DataFrame,
+    submissions: list[Submission],
+    *,
+    period: Period,
+    registry: Registry,
+    previous: pd.DataFrame | None,
+    cache: RunCache,
+) -> ValidationResult:
+    """:func:`pipeline.validate.validate` of the month, with the problems of unchanged files
+    from ``cache`` (and the problems of the files checked now kept in it)."""
+    from pipeline.validate import validate
+
+    context = _context_key(period, registry)
+    previous_of = _previous_digests(previous)
+    keys = {
+        s.name: problems_key(context, s, previous_of.get(s.unit or "", ""))
+        for s in submissions
+        if s.accepted
+    }
+    kept: dict[str, list[Problem]] = {}
+    for name, key in keys.items():
+        value = cache.get(KIND_PROBLEMS, key)
+        if isinstance(value, list) and all(isinstance(p, Problem) for p in value):
+            kept[name] = value
+    changed = {name for name in keys if name not in kept}
+    result = validate(
+        rows,
+        submissions,
+        period=period,
+        registry=registry,
+        previous=previous,
+        files=changed,
+    )
+    found: dict[str, list[Problem]] = {name: [] for name in changed}
+    for p in result.problems:
+        found.setdefault(p.file or "", []).append(p)
+    for name in changed:
+        cache.put(KIND_PROBLEMS, keys[name], found[name])
+    cache.stats["berkas_diperiksa_gx"] += len(changed)
+    result.problems = sort_problems([p for ps in kept.values() for p in ps] + result.problems)
+    return result
+
+
+def _context_key(period: Period, registry: Registry) -> str:
+    """What every file's problems depend on beside the file: the code (rule suites included),
+    the period, the reference lists and the settings."""
+    return key_of(
+        KIND_PROBLEMS,
+        run_cache.code_version(),
+        str(period),
+        sorted((name, list(values)) for name, values in registry.references.items()),
+        dataclasses.asdict(registry.settings),
+    )
+
+
+def problems_key(context: str, sub: Submission, previous: str) -> str:
+    """The key of one accepted file's problems: the context, the file (name, content, unit) and
+    the digest of its unit's rows of the previous month."""
+    return key_of(context, sub.name, sub.sha256, sub.unit, previous)
+
+
+def _previous_digests(previous: pd.DataFrame | None) -> dict[str, str]:
+    """Per unit, the digest of its rows in the previous month's snapshot (RB-W102 compares
+    with them)."""
+    if previous is None or previous.empty or "_unit" not in previous:
+        return {}
+    hashes = row_hashes(previous)
+    head = repr([(str(c), str(t)) for c, t in previous.dtypes.items()]).encode()
+    out = {}
+    for unit, at in previous.groupby("_unit", sort=False, dropna=False).indices.items():
+        out[str(unit)] = hashlib.sha256(head + hashes[at].tobytes()).hexdigest()
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Feedback workbooks
+# --------------------------------------------------------------------------------------------
+
+
+def row_hashes(frame: pd.DataFrame) -> Any:
+    """One 64-bit hash per row of ``frame`` over every value *and its type* (pandas hashes
+    object columns through their text, where ``"1.0"`` and ``1.0`` meet: the type names are
+    hashed too)."""
+    import numpy as np
+    import pandas as pd
+
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    objects = [c for c in frame.columns if frame[c].dtype == object]
+    if objects:
+        type_name = np.frompyfunc(lambda v: type(v).__name__, 1, 1)
+        kinds = pd.DataFrame({c: type_name(frame[c].to_numpy()) for c in objects})
+        hashes = hashes ^ (pd.util.hash_pandas_object(kinds, index=False).to_numpy() * 31)
+    return hashes
+
+
+def plan_digests(plans: pd.DataFrame) -> dict[str, str]:
+    """Per unit code, the digest of its rows of ``Metrics.plans`` (in frame order)."""
+    if plans.empty:
+        return {}
+    hashes = row_hashes(plans)
+    head = repr([(str(c), str(t)) for c, t in plans.dtypes.items()]).encode()
+    return {
+        str(unit): hashlib.sha256(head + hashes[at].tobytes()).hexdigest()
+        for unit, at in plans.groupby("_unit", sort=False).indices.items()
+    }
+
+
+def view_digest(view: Any, plans: dict[str, str]) -> str:
+    """The fingerprint of a feedback view (see the module docstring); ``plans`` is
+    :func:`plan_digests` of the run."""
+    fields = {f.name: getattr(view, f.name) for f in dataclasses.fields(view) if f.name != "plans"}
+    digest = hashlib.sha256(run_cache.code_version().encode())
+    digest.update(plans.get(view.kode or "", "").encode())
+    digest.update(str(len(view.plans)).encode())
+    for part in _fingerprint(fields):
+        digest.update(part.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _fingerprint(value: Any) -> Iterable[str]:
+    """An unambiguous text walk of ``value``: type names with every leaf's ``repr``, dicts in
+    their order, sets sorted, dataclasses field by field."""
+    kind = type(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        yield f"<{kind.__name__}"
+        for f in dataclasses.fields(value):
+            yield f"{f.name}="
+            yield from _fingerprint(getattr(value, f.name))
+        yield ">"
+    elif isinstance(value, dict):
+        yield f"{{{kind.__name__}"
+        for k, v in value.items():
+            yield from _fingerprint(k)
+            yield ":"
+            yield from _fingerprint(v)
+        yield "}"
+    elif isinstance(value, list | tuple):
+        yield f"[{kind.__name__}"
+        for v in value:
+            yield from _fingerprint(v)
+            yield ","
+        yield "]"
+    elif isinstance(value, set | frozenset):
+        yield f"({kind.__name__}"
+        yield from sorted("".join(_fingerprint(v)) for v in value)
+        yield ")"
+    elif isinstance(value, str | int | float | bool | Path | dt.date | dt.time) or value is None:
+        yield f"{kind.__name__}:{value!r};"
+    else:
+        yield f"{kind.__module__}.{kind.__qualname__}:{value!r};"
