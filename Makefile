@@ -14,7 +14,7 @@ PERIOD ?= $(shell $(PYTHON) -c "import datetime as d; t = d.date.today().replace
 setup: $(STAMP)
 
 # Rebuilt only when pyproject.toml changes, so a second `make run` is near-instant.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'

@@ -16,21 +16,32 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
     A crash before the rename leaves the previous ``target`` untouched (the temporary file, named
     ``.<name>.tmp-*``, is removed on failure and ignored by readers otherwise)."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = temporary_beside(target)
     try:
         yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, target)
+        commit(tmp_path, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def temporary_beside(target: Path) -> Path:
+    """A new empty temporary file ``.<name>.tmp-*`` in ``target``'s folder (created)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def commit(tmp: Path, target: Path) -> None:
+    """Make the finished temporary ``tmp`` the file ``target``: flushed to disk, readable by
+    everyone, then renamed over ``target`` at once."""
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, target)
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:

@@ -45,12 +45,14 @@ def validate_month(
     registry: Registry,
     previous: pd.DataFrame | None,
     cache: RunCache,
+    expectations_dir: Path | None = None,
 ) -> ValidationResult:
     """:func:`pipeline.validate.validate` of the month, with the problems of unchanged files
-    from ``cache`` (and the problems of the files checked now kept in it)."""
+    from ``cache`` (and the problems of the files checked now kept in it). ``expectations_dir``:
+    other rule files than the default ones (their content is part of the cache key)."""
     from pipeline.validate import validate
 
-    context = _context_key(period, registry)
+    context = _context_key(period, registry, expectations_dir)
     previous_of = _previous_digests(previous)
     keys = {
         s.name: problems_key(context, s, previous_of.get(s.unit or "", ""))
@@ -70,6 +72,7 @@ def validate_month(
         registry=registry,
         previous=previous,
         files=changed,
+        **({"expectations_dir": expectations_dir} if expectations_dir else {}),
     )
     found: dict[str, list[Problem]] = {name: [] for name in changed}
     for p in result.problems:
@@ -81,16 +84,25 @@ def validate_month(
     return result
 
 
-def _context_key(period: Period, registry: Registry) -> str:
-    """What every file's problems depend on beside the file: the code (rule suites included),
-    the period, the reference lists and the settings."""
+def _context_key(period: Period, registry: Registry, rules: Path | None = None) -> str:
+    """What every file's problems depend on beside the file: the code (the default rule suites
+    included), other rule files when given, the period, the reference lists and the settings."""
     return key_of(
         KIND_PROBLEMS,
         run_cache.code_version(),
+        _rules_digest(rules) if rules else None,
         str(period),
         sorted((name, list(values)) for name, values in registry.references.items()),
         dataclasses.asdict(registry.settings),
     )
+
+
+def _rules_digest(folder: Path) -> str:
+    """SHA-256 of the rule files of ``folder`` (names and contents)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*.json")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def problems_key(context: str, sub: Submission, previous: str) -> str:

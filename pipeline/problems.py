@@ -23,13 +23,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.plain import display_value
+from pipeline.resources import default_folder
 from pipeline.schema import cell_ref, column_index
 
 Severity = Literal["error", "warning"]
 SEVERITY_ORDER = {"error": 0, "warning": 1}
 SEVERITY_LABEL = {"error": "Kesalahan", "warning": "Peringatan"}
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+# The rule suites: the checkout's expectations/, or the copy packaged in the wheel
+# (pipeline.resources decides).
+EXPECTATIONS_DIR = default_folder("expectations")
 FILE_RULES = "berkas.json"
 
 

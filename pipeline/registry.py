@@ -25,9 +25,11 @@ from pathlib import Path
 
 from pipeline.contact import parse_emails, parse_phones
 from pipeline.errors import RunError
+from pipeline.resources import default_folder, resolve
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INPUTS = PACKAGE_ROOT / "inputs"
+# The default registry folder: the checkout's inputs/, or the copy packaged in the wheel
+# (pipeline.resources decides).
+DEFAULT_INPUTS = default_folder("registry")
 REGISTRY_FILE = "unit_kerja.csv"
 REFERENCE_FILE = "referensi.csv"
 SETTINGS_FILE = "pengaturan.toml"
@@ -288,16 +290,17 @@ def load_settings(path: Path) -> Settings:
 
 
 def load_registry(folder: Path | None = None, *, units_file: Path | None = None) -> Registry:
-    """Read the registry from ``folder`` (default: the repository's ``inputs/``).
+    """Read the registry from ``folder`` (default: the default registry folder).
 
-    Files missing from ``folder`` fall back to the committed defaults, so a month folder can
-    carry only what it overrides. ``units_file`` replaces the unit list (synthetic registries).
+    Files missing from ``folder`` fall back to the defaults (:func:`pipeline.resources.resolve`:
+    the checkout's ``inputs/`` when running from a checkout, else the packaged copy), so a
+    folder can carry only what it overrides. ``units_file`` replaces the unit list (synthetic
+    registries).
     """
     folder = Path(folder) if folder else DEFAULT_INPUTS
 
     def pick(name: str) -> Path:
-        own = folder / name
-        return own if own.exists() else DEFAULT_INPUTS / name
+        return resolve(name, "registry", folder=folder)
 
     units, notes = read_units(Path(units_file) if units_file else pick(REGISTRY_FILE))
     return Registry(

@@ -25,12 +25,18 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.errors import RunError
-from pipeline.fsutil import atomic_path
+from pipeline.fsutil import commit, temporary_beside
 from pipeline.locale_id import number
 from pipeline.locking import OutputLock
 from pipeline.model import RunInfo, RunResult, Submission
 from pipeline.outputs import FEEDBACK_FOLDER, MANIFEST_FILE, REMINDERS_FILE, OutputLayout
-from pipeline.problems import SEVERITY_LABEL, Problem, sort_problems
+from pipeline.problems import (
+    EXPECTATIONS_DIR,
+    SEVERITY_LABEL,
+    Problem,
+    load_catalogue,
+    sort_problems,
+)
 from pipeline.registry import Period, Registry, load_registry
 
 log = logging.getLogger("rbpipe")
@@ -95,24 +101,34 @@ def _check_outputs_writable(outputs: Path) -> None:
 
 @contextlib.contextmanager
 def _run_log(path: Path) -> Iterator[None]:
-    """Log the run to ``path`` (``rbpipe.log`` beside the outputs, replaced at the end)."""
-    with atomic_path(path) as tmp:
-        handler = logging.FileHandler(tmp, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root = logging.getLogger()
-        root.addHandler(handler)
-        level = root.level
-        if root.level > logging.INFO or root.level == logging.NOTSET:
-            root.setLevel(logging.INFO)
-        try:
-            yield
-        except BaseException:
-            log.exception("rekap gagal")
-            raise
-        finally:
-            root.removeHandler(handler)
-            root.setLevel(level)
-            handler.close()
+    """Log the run to ``path`` (``rbpipe.log`` beside the outputs).
+
+    The log is written to a temporary file and renamed over ``path`` when the run ends, however
+    it ends: a run that fails keeps a log naming the error (the other files of the folder are
+    then still the previous run's, and the log says so). Only a killed run leaves no log; its
+    temporary file is removed by the next run."""
+    tmp = temporary_beside(path)
+    handler = logging.FileHandler(tmp, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    try:
+        yield
+    except BaseException as exc:
+        log.exception("rekap gagal: %s", exc)
+        log.error(
+            "rekap tidak selesai; berkas lain di %s (bila ada) berasal dari rekap sebelumnya",
+            path.parent,
+        )
+        raise
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+        commit(tmp, path)
 
 
 def run_month(
@@ -125,11 +141,13 @@ def run_month(
     registry_dir: Path | None = None,
     on_wait: Callable[[str], None] | None = None,
     use_cache: bool = True,
+    expectations_dir: Path | None = None,
 ) -> RunResult:
     """Consolidate one month. Raises RunError only when the run cannot happen at all.
 
     ``wait``: when another run holds the outputs, wait for it (``on_wait`` receives one
-    Indonesian line to show meanwhile) instead of raising RunError.
+    Indonesian line to show meanwhile) instead of raising RunError. ``expectations_dir``: the
+    rule suites and catalogue to use instead of the default ones (pipeline.resources).
 
     ``use_cache``: take what earlier runs learnt about unchanged files from the run cache
     (``<outputs>/.cache/``, :mod:`pipeline.cache`); with False every file is read, validated
@@ -150,7 +168,7 @@ def run_month(
         _remove_stale_temporaries(layout.month)
         layout.month.mkdir(parents=True, exist_ok=True)
         with _run_log(layout.log):
-            return _run_locked(layout, registry, workers, use_cache=use_cache)
+            return _run_locked(layout, registry, workers, expectations_dir, use_cache=use_cache)
 
 
 def _remove_stale_temporaries(folder: Path) -> None:
@@ -164,7 +182,12 @@ def _remove_stale_temporaries(folder: Path) -> None:
 
 
 def _run_locked(
-    layout: OutputLayout, registry: Registry, workers: int, *, use_cache: bool
+    layout: OutputLayout,
+    registry: Registry,
+    workers: int,
+    expectations_dir: Path | None,
+    *,
+    use_cache: bool,
 ) -> RunResult:
     from pipeline.cache import RunCache
     from pipeline.history import History, read_arrivals
@@ -199,6 +222,7 @@ def _run_locked(
                 registry=registry,
                 previous=previous,
                 cache=cache,
+                expectations_dir=expectations_dir or EXPECTATIONS_DIR,
             )
             problems = sort_problems(ingested.problems + validation.problems)
 
@@ -210,6 +234,7 @@ def _run_locked(
                 period=period,
                 registry=registry,
                 arrivals=arrivals,
+                catalogue=load_catalogue(expectations_dir or EXPECTATIONS_DIR),
             )
             trend = history.trend_with(period, metrics)
             metrics = compare_with_history(metrics, trend, period)
