@@ -10,7 +10,10 @@ from setuptools import find_packages, setup
 
 DEFAULTS = {
     "pipeline.defaults.expectations": ("expectations", ["*.json"]),
-    "pipeline.defaults.registry": ("inputs", ["unit_kerja.csv", "referensi.csv", "pengaturan.toml"]),
+    "pipeline.defaults.registry": (
+        "inputs",
+        ["unit_kerja.csv", "referensi.csv", "pengaturan.toml"],
+    ),
 }
 
 setup(
