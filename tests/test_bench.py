@@ -15,7 +15,7 @@ import bench
 from bench.measure import ProcessMeasure, RunMeasure
 from bench.report import ScenarioResult
 from pipeline.demo import generate_month
-from pipeline.publish import feedback
+from pipeline.publish.feedback import writer as feedback_writer
 from pipeline.publish.regency import INFO_LABELS, SHEET_INFO
 from pipeline.registry import Period, load_registry
 from pipeline.run import run_month
@@ -209,7 +209,7 @@ def two_runs(tmp_path_factory) -> tuple[Path, Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", "1764547200")
         run_month(PERIOD, inputs=root / "inputs", outputs=root / "satu", workers=1)
-        patch.setattr(feedback, "POOL_MIN_WORKBOOKS", 1)
+        patch.setattr(feedback_writer, "POOL_MIN_WORKBOOKS", 1)
         run_month(PERIOD, inputs=root / "inputs", outputs=root / "dua", workers=2)
     return root / "satu" / str(PERIOD), root / "dua" / str(PERIOD)
 

@@ -1,0 +1,189 @@
+"""``RB Umum`` / ``RB Tematik`` re-rendered at the file's own addresses, problem cells marked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline import schema
+from pipeline.model import SheetLayout, Submission
+from pipeline.plain import is_missing, to_plain
+from pipeline.problems import Problem
+from pipeline.publish.feedback.common import (
+    SHEET_FIXES,
+)
+from pipeline.publish.feedback.views import UnitView
+from pipeline.publish.styles import (
+    Sheet,
+    print_setup,
+    problem_note,
+    problem_tone,
+    row_height,
+    wrapped_lines,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """Where one sheet kind of the accepted file sits: its name and header row in the file and
+    the column of each field (the template's when the sheet is missing)."""
+
+    source_sheet: str | None  # None: the file has no such sheet
+    header_row: int  # 1-based
+    columns: dict[str, str]
+    unknown_columns: tuple[tuple[str, str], ...] = ()
+
+
+def rendered_layouts(view: UnitView) -> dict[str, Placement]:
+    """Sheet kinds to re-render (none when no file was accepted), with their placement."""
+    accepted = view.accepted
+    if accepted is None:
+        return {}
+    out = {}
+    for kind in schema.KINDS:
+        layout: SheetLayout | None = next((lo for lo in accepted.layouts if lo.kind == kind), None)
+        rows = _rows_of(view, kind, accepted)
+        columns = dict(layout.columns) if layout else {}
+        for f in schema.SHEETS[kind].fields:
+            if f.name not in columns and rows:
+                letters = [r[f"_col_{f.name}"] for r in rows if not is_missing(r[f"_col_{f.name}"])]
+                if letters:
+                    columns[f.name] = str(letters[0])
+        if layout:
+            placement = Placement(
+                source_sheet=layout.sheet,
+                header_row=layout.header_rows[-1] if layout.header_rows else 1,
+                columns=columns,
+                unknown_columns=layout.unknown_columns,
+            )
+        elif rows:
+            placement = Placement(
+                source_sheet=str(rows[0]["_sheet"]),
+                header_row=max(int(min(r["_row"] for r in rows)) - 1, 1),
+                columns=columns,
+            )
+        else:
+            template = {
+                f.name: schema.SHEETS[kind].column_letter(f.name)
+                for f in schema.SHEETS[kind].fields
+            }
+            placement = Placement(
+                source_sheet=None, header_row=schema.TEMPLATE_HEADER_ROW, columns=template
+            )
+        out[kind] = placement
+    return out
+
+
+def _rows_of(view: UnitView, kind: str, accepted: Submission) -> list[dict]:
+    """The view's plans of ``kind`` from its accepted file, in frame order."""
+    return [r for r in view.plans if r["_kind"] == kind and r["_file"] == accepted.name]
+
+
+def render_rows(
+    sheet: Sheet, view: UnitView, kind: str, place: Placement
+) -> dict[tuple[str, str, int, str], str]:
+    """Write the sender's rows of ``kind`` at their own addresses; return the problem cells
+    shown here as ``(file, their sheet, row, column) -> this sheet's name``."""
+    accepted = view.accepted
+    fields = schema.SHEETS[kind].fields
+    grid: dict[tuple[int, str], tuple[object, str]] = {}
+    for f in fields:
+        if f.name in place.columns:
+            grid[(place.header_row, place.columns[f.name])] = (f.header, "header")
+    for letter, text in place.unknown_columns:
+        grid[(place.header_row, letter)] = (text, "header_muted")
+    # Per field, once: its column keys in the records, its fallback column, and its styles
+    # (a number field's unparsed text is shown as text).
+    specs = [
+        (
+            f.name,
+            f"_col_{f.name}",
+            f"_raw_{f.name}" if f.is_number else None,
+            place.columns.get(f.name),
+            ("rupiah" if f.name in schema.BUDGET_FIELDS else "dec") if f.is_number else None,
+            "wrap" if f.type == "text" else "text",
+        )
+        for f in fields
+    ]
+    for plan in _rows_of(view, kind, accepted):
+        row = int(plan["_row"])
+        for name, col_key, raw_key, fallback, number_style, text_style in specs:
+            letter = to_plain(plan.get(col_key)) or fallback
+            if not letter:
+                continue
+            raw = to_plain(plan.get(raw_key)) if raw_key else None
+            value = raw if raw is not None else plan.get(name)
+            style = number_style if number_style and raw is None else text_style
+            grid[(row, str(letter))] = (value, style)
+
+    marks: dict[tuple[int, str], list[Problem]] = {}
+    if place.source_sheet is not None:
+        for p in view.problems:
+            if p.file == accepted.name and p.sheet == place.source_sheet and p.row and p.column:
+                marks.setdefault((p.row, p.column), []).append(p)
+    for key, found in marks.items():
+        grid.setdefault(key, (found[0].value, "text"))
+
+    widths = {place.columns[f.name]: f.width for f in fields if f.name in place.columns}
+    for letter, _ in place.unknown_columns:
+        widths.setdefault(letter, 10)
+    for letter, width in widths.items():
+        col = schema.column_index(letter) - 1
+        sheet.ws.set_column(col, col, width)
+
+    index = {letter: schema.column_index(letter) for letter in {letter for _, letter in grid}}
+    heights: dict[int, int] = {}
+    for (row, letter), (value, style) in sorted(
+        grid.items(), key=lambda kv: (kv[0][0], index[kv[0][1]])
+    ):
+        r, c = row - 1, index[letter] - 1
+        found = marks.get((row, letter))
+        tone = problem_tone(found) if found else None
+        plain = to_plain(value)
+        if style in ("header", "header_muted"):
+            sheet.text(r, c, value, style) if not found else sheet.text(r, c, value, "text", tone)
+        elif isinstance(plain, str) and plain.startswith(("http://", "https://")):
+            sheet.web_link(r, c, plain, style, tone)
+        else:
+            sheet.value(r, c, value, style, tone)
+        if found:
+            sheet.comment(r, c, problem_note(found))
+        if style in ("wrap", "header") and isinstance(plain, str):
+            lines = wrapped_lines(value, widths.get(letter, 10))
+            heights[r] = max(heights.get(r, 1), lines)
+    header = place.header_row - 1
+    for r, lines in heights.items():
+        if lines > 1 or r == header:
+            sheet.ws.set_row(r, row_height(min(lines, 30)) + (3 if r == header else 0))
+
+    _sheet_notes(sheet, view, kind, place, {row for row, _ in grid})
+    sheet.ws.freeze_panes(place.header_row, 0)
+    print_setup(
+        sheet,
+        title=f"{schema.SHEETS[kind].name} · {view.kode or ''} · {view.period.label}",
+        header_row=place.header_row - 1,
+    )
+    return {
+        (accepted.name, place.source_sheet, row, letter): sheet.name
+        for (row, letter) in marks
+        if place.source_sheet is not None
+    }
+
+
+def _sheet_notes(sheet: Sheet, view: UnitView, kind: str, place: Placement, used: set[int]):
+    """Explain the sheet in the free rows above its header (when there are any)."""
+    accepted = view.accepted
+    if place.source_sheet is None:
+        notes = [
+            f"Lembar {schema.SHEETS[kind].name} tidak ditemukan di berkas Anda "
+            f"({accepted.name}); lihat lembar {SHEET_FIXES}.",
+        ]
+    else:
+        notes = [
+            f"Baris dan kolom lembar ini sama dengan lembar '{place.source_sheet}' di berkas "
+            f"{accepted.name}.",
+            "Sel merah = kesalahan, sel kuning = peringatan. Arahkan kursor ke sel bertanda "
+            "untuk membaca pesan dan cara memperbaikinya.",
+        ]
+    free = [r for r in range(1, place.header_row) if r not in used]
+    for row, note in zip(free, notes, strict=False):
+        sheet.text(row - 1, 0, note, "note")
