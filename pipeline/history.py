@@ -45,9 +45,10 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import __version__, staged
+from pipeline.deliveries import read_arrivals
 from pipeline.errors import RunError
 from pipeline.figures import METRIC_KEYS
-from pipeline.metrics import REGENCY_CODE, read_arrivals
+from pipeline.metrics import REGENCY_CODE
 from pipeline.model import Metrics, RunResult
 from pipeline.plain import JsonScalar, flag, json_scalar, json_tree
 from pipeline.registry import Period

@@ -190,7 +190,8 @@ def _run_locked(
     use_cache: bool,
 ) -> RunResult:
     from pipeline.cache import RunCache
-    from pipeline.history import History, read_arrivals
+    from pipeline.deliveries import read_arrivals
+    from pipeline.history import History
     from pipeline.incremental import validate_month
     from pipeline.ingest import ingest_month
     from pipeline.metrics import compare_with_history, compute_metrics

@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline import schema
+from pipeline.deliveries import unit_deliveries
 from pipeline.figures import RegencyFigures
-from pipeline.metrics import compare_with_history, unit_deliveries
+from pipeline.metrics import compare_with_history
 from pipeline.model import Metrics, RunInfo, RunResult, SheetLayout, SkippedRow, Submission
 from pipeline.problems import Problem, sort_problems
 from pipeline.registry import Period, Registry, load_registry

@@ -415,6 +415,6 @@ def test_the_plans_frame_with_metric_columns_comes_back_whole(db_path):
 
 
 def test_the_arrival_log_reader_is_reachable_from_history():
-    from pipeline import history, metrics
+    from pipeline import deliveries, history
 
-    assert history.read_arrivals is metrics.read_arrivals
+    assert history.read_arrivals is deliveries.read_arrivals

@@ -23,8 +23,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import metrics
+from pipeline import deliveries, metrics
 from pipeline import staged as staged_rows
+from pipeline.deliveries import parse_arrival, read_arrivals
 from pipeline.errors import RunError
 from pipeline.metrics import (
     INVALID_GROUP,
@@ -34,8 +35,6 @@ from pipeline.metrics import (
     STATUS_TERLAMBAT,
     compute_metrics,
     month_over_month,
-    parse_arrival,
-    read_arrivals,
 )
 from pipeline.model import Submission
 from pipeline.problems import Problem, Rule
@@ -426,7 +425,7 @@ def test_deadline_follows_the_settings():
     subs = [submission(file_of("A"), "A", dt.datetime(2025, 11, 8))]
     result = compute_metrics(staged([]), [], subs, period=OCTOBER, registry=reg, catalogue={})
     assert bool(result.units["on_time"].iloc[0])
-    assert metrics.deadline_end(Period(2025, 12), 5) == dt.datetime(2026, 1, 6)
+    assert deliveries.deadline_end(Period(2025, 12), 5) == dt.datetime(2026, 1, 6)
 
 
 def test_units_are_ranked_by_completion_then_capaian_then_code(month):
