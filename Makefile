@@ -47,9 +47,12 @@ test: setup browser
 	if [ $$rc -eq 5 ]; then echo "pytest tidak menemukan satu pun tes (kode 5): gagal."; fi; \
 	exit $$rc
 
+# ruff (style and format), then mypy over the whole package (strict on the model, run and
+# publish layers: pyproject.toml [tool.mypy]).
 lint: setup
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
 
 bench: setup
 	@$(BIN)/python -m bench

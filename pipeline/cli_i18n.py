@@ -67,6 +67,6 @@ def install() -> None:
     for name in ("core", "exceptions", "parser", "types", "decorators", "formatting", "termui"):
         module = importlib.import_module(f"click.{name}")
         if hasattr(module, "_"):
-            module._ = _gettext
+            setattr(module, "_", _gettext)  # noqa: B010 - click's own name for its lookups
         if hasattr(module, "ngettext"):
-            module.ngettext = _ngettext
+            setattr(module, "ngettext", _ngettext)  # noqa: B010

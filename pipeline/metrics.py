@@ -21,6 +21,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -285,7 +286,7 @@ class PlanFigures:
         rows."""
         return ratio((self.errors[at] == 0).sum(), len(at))
 
-    def summary(self, at: np.ndarray) -> dict[str, object]:
+    def summary(self, at: np.ndarray) -> dict[str, Any]:
         """The :data:`SUMMARY_COLUMNS` figures of the plans at positions ``at`` (ascending)."""
         realised, budget = self.budget_sums(at)
         return {

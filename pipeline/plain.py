@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import overload
 
 JsonScalar = str | int | float | bool | None
 
@@ -43,7 +44,7 @@ def is_missing(value: object) -> bool:
     import numpy as np
     import pandas as pd
 
-    missing = pd.isna(value)  # type: ignore[call-overload]
+    missing = pd.isna(value)
     return bool(missing) if isinstance(missing, bool | np.bool_) else False
 
 
@@ -82,6 +83,10 @@ def as_int(value: object) -> int | None:
     return None if value is None else int(value)  # type: ignore[call-overload]
 
 
+@overload
+def as_float(value: object, default: float) -> float: ...
+@overload
+def as_float(value: object, default: None = None) -> float | None: ...
 def as_float(value: object, default: float | None = None) -> float | None:
     """A float (booleans as 0/1), ``default`` when missing."""
     value = to_plain(value)

@@ -20,7 +20,7 @@ import json
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pipeline.plain import display_value
 from pipeline.resources import default_folder
@@ -61,7 +61,7 @@ class Problem:
     def is_error(self) -> bool:
         return self.severity == "error"
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[object, ...]:
         """Severity first, then position in the unit's file (sheet, row, column)."""
         return (
             SEVERITY_ORDER.get(self.severity, 9),
@@ -100,7 +100,7 @@ def _entries(path: Path) -> dict[str, Rule]:
         severity = entry.get("severity") or ("error" if code.startswith("RB-E") else "warning")
         out[code] = Rule(
             code=code,
-            severity=severity,
+            severity=cast(Severity, severity),
             title=entry["judul"],
             description=entry.get("deskripsi", ""),
             hint=entry.get("saran", ""),

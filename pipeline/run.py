@@ -62,7 +62,7 @@ def _cpu_seconds() -> float:
 
 
 @contextlib.contextmanager
-def _stage(stages: dict, name: str) -> Iterator[None]:
+def _stage(stages: dict[str, dict[str, float]], name: str) -> Iterator[None]:
     wall, cpu = time.perf_counter(), _cpu_seconds()
     log.info("tahap %s dimulai", name)
     yield
@@ -202,7 +202,7 @@ def _run_locked(
 
     period, month_in = layout.period, layout.month_inputs
     started = run_clock()
-    stages: dict[str, dict] = {}
+    stages: dict[str, dict[str, float]] = {}
     log.info("rekap %s dimulai: masukan %s, keluaran %s", period, month_in, layout.month)
     for note in registry.notes:
         log.warning("daftar unit kerja: %s", note)

@@ -383,7 +383,14 @@ CONSOLIDATED_PREFIX_HEADERS = ("Kode Unit", "Nama Unit")
 CONSOLIDATED_SUFFIX_HEADERS = ("Berkas", "Baris Asal")
 
 # Words that mark a subtotal row rather than an action plan.
-SUBTOTAL_WORDS = ("jumlah", "sub total", "subtotal", "total", "jumlah total", "grand total")
+SUBTOTAL_WORDS: tuple[str, ...] = (
+    "jumlah",
+    "sub total",
+    "subtotal",
+    "total",
+    "jumlah total",
+    "grand total",
+)
 # More summary-row labels seen in submissions (normalised spelling, see normalize_text).
 SUBTOTAL_WORDS += ("jml", "total keseluruhan", "jumlah keseluruhan", "rata rata", "sub jumlah")
 

@@ -88,7 +88,7 @@ def _resolve_units(registry: Registry, codes: Iterable[str] | None) -> list[Unit
             f"Kode unit tidak dikenal: {', '.join(unknown)}. "
             "Periksa daftar unit kerja (unit_kerja.csv) untuk kode yang benar."
         )
-    return [registry.unit(c) for c in dict.fromkeys(wanted)]
+    return [u for c in dict.fromkeys(wanted) if (u := registry.unit(c)) is not None]
 
 
 def template_bytes(

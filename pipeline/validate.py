@@ -69,8 +69,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -357,10 +358,13 @@ def normalise_choices(rows: pd.DataFrame, registry: Registry) -> pd.DataFrame:
         if f.choices is None:
             continue
         spelling = {choice_key(v): v for v in registry.reference(f.choices)}
-        out[f.name] = _per_distinct(
-            out[f.name], lambda v, known=spelling: known.get(choice_key(v), v)
-        )
+        out[f.name] = _per_distinct(out[f.name], partial(_spelt, spelling))
     return out
+
+
+def _spelt(spelling: dict[str, str], value: object) -> object:
+    """``value`` as the list spells it, when it matches case- and space-insensitively."""
+    return spelling.get(choice_key(value), value)
 
 
 def _per_distinct(series: pd.Series, change: Callable[[Any], Any]) -> pd.Series:
@@ -709,15 +713,19 @@ def _problems(result: Any, frame: pd.DataFrame, plans: pd.DataFrame) -> list[Pro
         found = _present(values(True, name), at[i])
         return found if found is not None else _present(values(False, name), at[i])
 
+    def look_text(name: str, i: int) -> str | None:
+        found = look(name, i)
+        return None if found is None else str(found)
+
     problems = []
     for item in result.results:
         meta = item.expectation_config.meta
         for i in failing[id(item)]:
-            field = look("field", i) if meta["field"] == CELL_FIELD else meta["field"]
-            column = look(f"_col_{field}", i)
+            field = look_text("field", i) if meta["field"] == CELL_FIELD else meta["field"]
+            column = look_text(f"_col_{field}", i)
             raw = look(f"_raw_{field}", i)
-            value = raw if raw is not None else look(field, i)
-            reported = look("_field", i) if "_field" in frame else field
+            value = raw if raw is not None else look(field or "", i)
+            reported = look_text("_field", i) if "_field" in frame else field
             row = look("_row", i)
 
             def fill(text: str, *, i=i, value=value, reported=reported) -> str:
@@ -729,10 +737,10 @@ def _problems(result: Any, frame: pd.DataFrame, plans: pd.DataFrame) -> list[Pro
                     severity=meta["severity"],
                     message=fill(meta["pesan"]),
                     hint=fill(meta["saran"]),
-                    unit=look("_unit", i),
-                    file=look("_file", i),
-                    sheet=look("_sheet", i),
-                    row=int(row) if column and row is not None else None,
+                    unit=look_text("_unit", i),
+                    file=look_text("_file", i),
+                    sheet=look_text("_sheet", i),
+                    row=int(cast(float, row)) if column and row is not None else None,
                     column=column,
                     field=reported,
                     value=display_value(value),

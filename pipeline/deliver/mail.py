@@ -521,6 +521,7 @@ def deliver_month(
     with OutputLock(outputs):
         prepare(notices_from_manifest(manifest, registry), layout, sender=sender, report=report)
         if server is not None:
+            assert sender  # checked above when sending
             with History(layout.history) as history:
                 send(
                     report,

@@ -60,7 +60,9 @@ def run_job(job: Job) -> JobResult:
     month = unit_month(unit, job, registry)
     changes = []
     if month is not None and job.previous is not None:
-        changes = changed_targets(unit_month(unit, job.previous, registry).plans, month.plans)
+        before = unit_month(unit, job.previous, registry)
+        assert before is not None  # a job's previous month is one with an accepted file
+        changes = changed_targets(before.plans, month.plans)
     writer = SCENARIOS[job.scenario]
     rng = random.Random(job.month_seed)
     results = writer(unit, job, period, registry, rng, month) if writer else []
@@ -73,9 +75,11 @@ def run_job(job: Job) -> JobResult:
         path = out_dir / written.file.name
         with atomic_path(path) as tmp:
             tmp.write_bytes(written.data)
-        stamp = time.mktime(written.file.modified.timetuple())
+        modified = written.file.modified
+        assert modified is not None  # every file written has its arrival time
+        stamp = time.mktime(modified.timetuple())
         os.utime(path, (stamp, stamp))
-        written.file.on_time = written.file.modified.date() <= deadline
+        written.file.on_time = modified.date() <= deadline
         result.files.append(written.file)
         result.planted += written.planted
         if written.file.expected_status == "accepted" and written.file.unit == unit.kode:
@@ -111,7 +115,7 @@ def _template_file(
 ) -> Written:
     """A filled template, with rows at TEMPLATE_FIRST_DATA_ROW on."""
     data = template_bytes(unit, period, registry, plans=plans, identitas=_identitas(modified, rng))
-    placed = {}
+    placed: dict[str, tuple] = {}
     for kind in schema.KINDS:
         sheet = schema.SHEETS[kind]
         first = schema.TEMPLATE_FIRST_DATA_ROW
@@ -153,10 +157,10 @@ def _written(
         if p.code.startswith("RB-E"):
             sheet, rows, _, _ = placed[p.kind]
             dirty.add((sheet, rows[p.index]))
-    for p in extra or []:
-        planted.append(p)
-        if p.cell and p.code.startswith("RB-E"):
-            sheet, ref = p.cell.split("!")
+    for q in extra or []:
+        planted.append(q)
+        if q.cell and q.code.startswith("RB-E"):
+            sheet, ref = q.cell.split("!")
             dirty.add((sheet, int(re.sub(r"[A-Z]+", "", ref))))
     demo_file.clean_rows = {(s, r) for s, r, _ in demo_file.rows} - dirty
     return Written(demo_file, data, planted, placed)
@@ -521,7 +525,7 @@ def _scenario_persen_excel(unit, job, period, registry, rng, month) -> list[Writ
     (0.75 with a percent format), a budget typed as a formula (cached value), a JUMLAH row with
     SUM formulas, an extra "Keterangan" column and drifted headers under a one-line title."""
     plans, plants = month.plans, month.plants
-    budget_formula_done = []
+    budget_formula_done: list[bool] = []
 
     def render(name, value, row):
         if (
@@ -760,6 +764,7 @@ def write_lock_file(out_dir: Path, files: list[DemoFile]) -> list[str]:
     )
     path = out_dir / name
     path.write_bytes(data)
+    assert target.modified is not None  # the lock file takes its workbook's time
     stamp = time.mktime(target.modified.timetuple())
     os.utime(path, (stamp, stamp))
     return [name]

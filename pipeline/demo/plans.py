@@ -161,7 +161,7 @@ QUARTER_SHAPES = (
 SINGLE_SHAPES = ((0, 0, 0, 1), (0, 0, 1, 1), (0, 1, 1, 1), (1, 1, 1, 1))
 
 
-def _targets(satuan: str, annual: float, rng: random.Random) -> list[float]:
+def _targets(satuan: str, annual: float, rng: random.Random) -> Sequence[float]:
     """Cumulative quarterly targets ending at the annual target (non-decreasing)."""
     if satuan == "Indeks":
         top = round(annual * rng.choice((1.0, 1.05)), 2)
@@ -222,7 +222,8 @@ def _quarter_ends(targets: Sequence, satuan: str, course: Course) -> list:
     """Cumulative realisation at the end of each quarter: on target, 10% above (ahead plans,
     never Persen: it would pass 100) or strictly behind it; never below the quarter before."""
     decimals = 2 if satuan == "Indeks" else 0
-    out, previous = [], 0
+    out: list[float] = []
+    previous: float = 0
     for t, share in zip(targets, course.behind, strict=True):
         value = t * 1.1 if course.ahead and satuan != "Persen" else t
         if share is not None and t > 0:

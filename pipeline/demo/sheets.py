@@ -336,7 +336,7 @@ def xlsxwriter_bytes(grids: list[Grid], *, title: str, created: dt.datetime) -> 
             ws.set_column(col - 1, col - 1, width, None, options)
         for row in sorted(grid.hidden_rows):
             ws.set_row(row - 1, None, None, {"hidden": True})
-        covered = set()
+        covered: set[tuple[int, int]] = set()
         for r1, c1, r2, c2 in grid.merges:
             value, style = grid.cells.get((r1, c1), ("", "text"))
             ws.merge_range(r1 - 1, c1 - 1, r2 - 1, c2 - 1, value, formats[style])

@@ -60,7 +60,7 @@ def changed_targets(before: dict[str, list[dict]], after: dict[str, list[dict]])
     kind and Kode RA (case and spaces ignored), quarter by quarter, where both hold a number."""
     out = []
     for kind in schema.KINDS:
-        first: dict[str, dict] = {}
+        first: dict[str | None, dict] = {}
         for row in before[kind]:
             first.setdefault(_code_key(row["kode"]), row)
         for index, row in enumerate(after[kind]):

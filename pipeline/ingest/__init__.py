@@ -29,7 +29,7 @@ import datetime as dt
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pipeline import schema
 from pipeline import staged as staged_rows
@@ -39,7 +39,7 @@ from pipeline.ingest.layout import MAX_HEADER_START, action_sheet_candidates
 from pipeline.ingest.limits import DEFAULT_LIMITS, Limits
 from pipeline.ingest.rows import RAW_FIELDS, STAGED_FIELDS, SheetRows, extract_rows
 from pipeline.ingest.workbook import ReadFailure, WorkbookData
-from pipeline.model import IngestResult, SheetAccount, SkippedRow, Submission
+from pipeline.model import IngestResult, SheetAccount, SheetUse, SkippedRow, Submission
 from pipeline.problems import Problem, make_problem
 from pipeline.registry import REFERENCE_FILE, REGISTRY_FILE, SETTINGS_FILE, Period, Registry
 
@@ -273,7 +273,7 @@ def _rows_of(sheet: SheetRows) -> list[int]:
     return sorted([r[0] for r in sheet.rows] + [k.row for k in sheet.skipped])
 
 
-def _set_aside(staged: _Staged, status: str) -> None:
+def _set_aside(staged: _Staged, status: Literal["rejected", "superseded"]) -> None:
     """Reject or supersede a file: every row read becomes a skipped row with the file's fate."""
     sub = staged.submission
     sub.status = status
@@ -289,7 +289,7 @@ def _set_aside(staged: _Staged, status: str) -> None:
     staged.cell_problems = []
 
 
-def _account(sheet: SheetRows, use: str, *, consolidated: int) -> SheetAccount:
+def _account(sheet: SheetRows, use: SheetUse, *, consolidated: int) -> SheetAccount:
     return SheetAccount(
         sheet=sheet.layout.sheet,
         kind=sheet.layout.kind,

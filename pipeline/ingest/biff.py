@@ -140,6 +140,7 @@ class _BiffScan:
     def _cell(self, row: int, col: int, xf: int | None, *, numeric: bool) -> None:
         """A cell holding a value at 0-based (row, col), with its XF index."""
         sheet = self.sheet
+        assert sheet is not None  # cells are read inside a sheet's records
         if row >= sheet.n_rows or col >= sheet.n_cols:
             sheet.n_rows, sheet.n_cols = max(sheet.n_rows, row + 1), max(sheet.n_cols, col + 1)
             check_extent(self.name, sheet.n_rows, sheet.n_cols, self.limits)
@@ -148,6 +149,7 @@ class _BiffScan:
 
     def _sheet_record(self, rid: int, body: int, size: int) -> None:
         data, sheet = self.data, self.sheet
+        assert sheet is not None  # called for records inside a sheet
         if rid in (_BIFF_NUMBER, _BIFF_RK):
             row, col, xf = struct.unpack_from("<HHH", data, body)
             self._cell(row, col, xf, numeric=True)

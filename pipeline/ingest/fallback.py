@@ -188,13 +188,15 @@ def _attr(node, ns: str, name: str) -> str | None:
 
 def _hidden_table_styles(doc) -> set[str]:
     """Automatic table styles whose table-properties say ``table:display="false"``."""
-    hidden = set()
+    hidden: set[str] = set()
     for style in doc.automaticstyles.childNodes:
         for props in getattr(style, "childNodes", ()):
             if _qname(props) == (_STYLE, "table-properties") and (
                 _attr(props, _TABLE, "display") == "false"
             ):
-                hidden.add(_attr(style, _STYLE, "name"))
+                name = _attr(style, _STYLE, "name")
+                if name is not None:
+                    hidden.add(name)
     return hidden
 
 

@@ -219,7 +219,7 @@ def period_in_name(stem: str) -> tuple[int | None, int] | None:
     if m:
         return int(m.group(1)), int(m.group(2))
     words = schema.normalize_text(stem).split()
-    months = {month_number(w) for w in words} - {None}
+    months = {n for w in words if (n := month_number(w)) is not None}
     if len(months) != 1:
         return None
     years = {int(w) for w in words if re.fullmatch(r"20\d\d", w)}

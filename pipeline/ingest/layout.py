@@ -133,12 +133,16 @@ def action_sheet_candidates(
         if hit:
             kind, rank = hit
             named[kind].append((rank, sheet.state != "visible", order, sheet))
-        elif scan is not None and (kind := scan.kind_hint()):
-            by_header[kind].append((sheet, layout_from_scan(sheet, scan, kind)))
+        elif scan is not None and (hinted := scan.kind_hint()):
+            by_header[hinted].append((sheet, layout_from_scan(sheet, scan, hinted)))
     out: dict[str, list[tuple[SheetData, SheetLayout | None]]] = {}
     for kind in schema.KINDS:
         ranked = [c[3] for c in sorted(named[kind], key=lambda c: c[:3])]
-        with_header = [(s, layout_from_scan(s, scans[id(s)], kind)) for s in ranked if scans[id(s)]]
+        with_header = [
+            (s, layout_from_scan(s, scan, kind))
+            for s in ranked
+            if (scan := scans[id(s)]) is not None
+        ]
         without = [(s, None) for s in ranked if scans[id(s)] is None]
         found = [*with_header, *by_header[kind], *without]
         if found:

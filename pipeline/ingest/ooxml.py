@@ -68,7 +68,7 @@ def scan_ooxml(zf: zipfile.ZipFile, limits: Limits) -> WorkbookScan:
     if len(sheets) > limits.max_sheets:
         raise over_limit(f"jumlah lembar {len(sheets)} melebihi batas {limits.max_sheets}")
     book_rels = rels(zf, members, workbook_part)
-    percent_styles = set()
+    percent_styles: frozenset[int] = frozenset()
     for kind, target in book_rels.values():
         info = members.get(target)
         if info is None:
@@ -170,7 +170,7 @@ def _fast_stream(fh, name: str, percent_styles, limits: Limits, *, whole: bool) 
     blanks) costs a regular-expression pass and never a Python step per cell; the limits are
     checked after every piece (``whole``: the part is one piece, its used range exact). None when the XML does not have the usual shape or a single row
     is longer than 16 MiB: then the streaming parser decides."""
-    scan, spans = SheetScan(), []
+    scan, spans = SheetScan(), list[tuple[int, int]]()
     carry, first, sheet_data = b"", True, False
     while True:
         chunk = fh.read(_PIECE_BYTES)
@@ -211,7 +211,7 @@ def _fast_stream(fh, name: str, percent_styles, limits: Limits, *, whole: bool) 
 def _fast_scan(data: bytes, percent_styles: frozenset[int]) -> SheetScan | None:
     """The scan by regular expressions of a whole part in memory (see :func:`_fast_piece`),
     or None when the XML does not have the usual shape."""
-    scan, spans = SheetScan(), []
+    scan, spans = SheetScan(), list[tuple[int, int]]()
     if b"<sheetData" not in data or not _fast_piece(data, scan, percent_styles, spans):
         return None
     _hide_columns(scan, spans)

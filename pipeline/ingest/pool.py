@@ -117,6 +117,7 @@ def run_bounded(
             ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout))
             for worker in busy:
                 index = worker.index
+                assert index is not None  # a busy worker holds a task
                 outcome = worker.collect(ready, items, limits)
                 if outcome is not None:
                     outcomes[index] = outcome
@@ -164,7 +165,7 @@ def _remove_orphaned_log_dirs() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _context(fn) -> multiprocessing.context.BaseContext:
+def _context(fn) -> Any:  # a multiprocessing context (its Process is not in the stubs)
     """The start context; for forkserver the reader and ``fn``'s module are preloaded, imported
     once in the fork server (which starts on first use) rather than in every worker."""
     ctx = multiprocessing.get_context(START_METHOD)
@@ -211,6 +212,7 @@ class _Worker:
     def collect(self, ready: set, items: list, limits: Limits) -> Outcome | None:
         """The outcome of the running task when it ended (answered, died or overran), None
         while it is still running."""
+        assert self.index is not None  # collected only while running a task
         item = items[self.index]
         if self.conn in ready or self.process.sentinel in ready:
             if self.conn.poll():

@@ -82,6 +82,7 @@ def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> WorkbookData:
         raise ReadFailure("RB-E003", f"Berkas tidak dapat dibuka ({exc.strerror}).") from None
     if size > limits.max_file_bytes:
         raise over_limit(f"ukuran berkas {mib(size)} melebihi batas {mib(limits.max_file_bytes)}")
+    meta: WorkbookScan | ReadFailure | None
     if head.startswith(ZIP_MAGICS):
         sniffed, fmt, meta = _open_container(path, limits)
     else:

@@ -272,7 +272,9 @@ class _Compound:
 
     def chain(self, start: int, limit: int) -> list[int]:
         """The sector chain from ``start``, at most ``limit`` sectors, stopping where it breaks."""
-        out, seen, sector = [], set(), start
+        out: list[int] = []
+        seen: set[int] = set()
+        sector = start
         while sector not in (_END_OF_CHAIN, _FREE) and len(out) < limit and sector not in seen:
             seen.add(sector)
             out.append(sector)
@@ -308,9 +310,10 @@ class _Compound:
         needed = -(-size // self.sector_size)
         sectors = self.chain(start, needed)
         blocks = [self.sector(index) for index in sectors]
-        if len(sectors) < needed or any(block is None for block in blocks):
+        found = [block for block in blocks if block is not None]
+        if len(sectors) < needed or len(found) < len(blocks):
             return None
-        return b"".join(blocks)[:size]
+        return b"".join(found)[:size]
 
     def read_mini(self, root: OleEntry, start: int, size: int) -> bytes | None:
         """``size`` bytes of a stream kept in the mini stream (streams under 4 KiB): its
@@ -319,9 +322,10 @@ class _Compound:
         container = self.read(root.start, root.size)
         mini_fat_sectors = self.chain(self.first_mini_fat, 1 << 16)
         blocks = [self.sector(index) for index in mini_fat_sectors]
-        if container is None or any(block is None for block in blocks):
+        found = [block for block in blocks if block is not None]
+        if container is None or len(found) < len(blocks):
             return None
-        mini_fat = struct.unpack(f"<{len(blocks) * self.sector_size // 4}I", b"".join(blocks))
+        mini_fat = struct.unpack(f"<{len(found) * self.sector_size // 4}I", b"".join(found))
         out, seen, sector, step = bytearray(), set(), start, self.mini_sector_size
         while len(out) < size and sector < len(mini_fat) and sector not in seen:
             seen.add(sector)

@@ -249,13 +249,13 @@ def parse_date(value: object) -> tuple[dt.date | None, str | None]:
     if not isinstance(value, str):
         return None, text
     lowered = text.lower()
-    parts = None
+    parts: tuple[int, int, int] | None = None
     if m := _ISO_DATE_RE.fullmatch(lowered):
         parts = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
     elif m := _NUMERIC_DATE_RE.fullmatch(lowered):
         parts = (_year(m.group(3)), int(m.group(2)), int(m.group(1)))
-    elif (m := _WORD_DATE_RE.fullmatch(lowered)) and month_number(m.group(2)):
-        parts = (int(m.group(3)), month_number(m.group(2)), int(m.group(1)))
+    elif (m := _WORD_DATE_RE.fullmatch(lowered)) and (named := month_number(m.group(2))):
+        parts = (int(m.group(3)), named, int(m.group(1)))
     if parts is None:
         return None, text
     try:
@@ -291,11 +291,11 @@ def parse_period(value: object) -> tuple[int | None, int] | None:
             month = int(m.group(month_group))
             return (int(m.group(year_group)), month) if 1 <= month <= 12 else None
     words = normalize_text(text).split()
-    if len(words) in (1, 2) and (month := month_number(words[0])):
+    if len(words) in (1, 2) and (named := month_number(words[0])):
         if len(words) == 1:
-            return None, month
+            return None, named
         if re.fullmatch(r"(19|20)\d\d", words[1]):
-            return int(words[1]), month
+            return int(words[1]), named
         return None
     day, _ = parse_date(value)
     return (day.year, day.month) if day else None

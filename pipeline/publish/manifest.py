@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from pipeline import __version__
 from pipeline.figures import METRIC_KEYS
@@ -28,7 +29,7 @@ from pipeline.plain import as_float, as_int, flag, json_scalar, json_tree
 from pipeline.problems import sort_problems
 
 
-def _files(run: RunResult) -> list[dict]:
+def _files(run: RunResult) -> list[dict[str, Any]]:
     codes: dict[str, set[str]] = {}
     for p in run.problems:
         if p.file:
@@ -69,7 +70,7 @@ def _files(run: RunResult) -> list[dict]:
     return out
 
 
-def unit_records(run: RunResult) -> list[dict]:
+def unit_records(run: RunResult) -> list[dict[str, Any]]:
     """The manifest's ``units``: one record per registry unit, in registry order."""
     by_code = {row["kode"]: row for row in run.metrics.units.to_dict("records")}
     out = []
@@ -92,7 +93,7 @@ def unit_records(run: RunResult) -> list[dict]:
     return out
 
 
-def _problems(run: RunResult) -> list[dict]:
+def _problems(run: RunResult) -> list[dict[str, Any]]:
     return [
         {
             "code": p.code,
@@ -112,7 +113,7 @@ def _problems(run: RunResult) -> list[dict]:
     ]
 
 
-def _totals(run: RunResult) -> dict:
+def _totals(run: RunResult) -> dict[str, Any]:
     reg = run.metrics.regency
     return {
         "files": reg.files,
@@ -134,7 +135,7 @@ def _outputs(run: RunResult, base: Path | None) -> list[str]:
     return sorted(out)
 
 
-def build_manifest(run: RunResult, *, base: Path | None = None) -> dict:
+def build_manifest(run: RunResult, *, base: Path | None = None) -> dict[str, Any]:
     """The manifest of ``run``; ``outputs`` relative to ``base`` when given (as given else)."""
     return {
         "period": str(run.period),
@@ -151,7 +152,7 @@ def build_manifest(run: RunResult, *, base: Path | None = None) -> dict:
     }
 
 
-def manifest_text(manifest: dict) -> str:
+def manifest_text(manifest: dict[str, Any]) -> str:
     """JSON text of a manifest: UTF-8 characters as they are, two-space indent, final newline."""
     return json.dumps(manifest, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 

@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -42,8 +42,12 @@ from xlsxwriter.worksheet import Worksheet
 from pipeline import __version__
 from pipeline.figures import METRIC_KEYS
 from pipeline.plain import to_plain
-from pipeline.problems import SEVERITY_LABEL
+from pipeline.problems import SEVERITY_LABEL, Problem
 from pipeline.registry import Period
+
+# xlsxwriter has no type information: its objects are Any to the type checker, named here.
+Workbook = Any
+Format = Any
 
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
@@ -152,7 +156,7 @@ def metric_style(metric: str) -> str:
 RECORD_BLOCK = 4096  # rows converted at a time by iter_records
 
 
-def iter_records(frame: pd.DataFrame) -> Iterator[dict]:
+def iter_records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
     """The rows of ``frame`` as ``frame.to_dict("records")`` gives them (the same Python
     values), converted a block of rows at a time: fast, and memory holds one block of dicts,
     not the month's. Frames with columns other than plain numpy (object, float, int, bool) or
@@ -167,7 +171,7 @@ def iter_records(frame: pd.DataFrame) -> Iterator[dict]:
             yield dict(zip(names, row, strict=True))
 
 
-def _plain_dtype(dtype) -> bool:
+def _plain_dtype(dtype: Any) -> bool:
     """A column dtype whose values ``to_numpy(dtype=object)`` gives exactly as ``to_dict``."""
     if isinstance(dtype, np.dtype):
         return dtype.kind in "Ofiub"
@@ -195,8 +199,8 @@ def is_web_link(text: object) -> bool:
 
 
 def open_workbook(
-    path: Path, *, period: Period, title: str, author: str, company: str, streaming=False
-):
+    path: Path, *, period: Period, title: str, author: str, company: str, streaming: bool = False
+) -> Workbook:
     """An xlsxwriter Workbook at ``path`` with the safe options and fixed document properties;
     with ``streaming``, its parts are assembled in temporary files rather than in memory (for
     workbooks with :class:`Sheet` ``streaming`` sheets).
@@ -221,11 +225,11 @@ class Formats:
 
     ``get("pct", "error")`` is the percentage format on a red (error) fill."""
 
-    def __init__(self, workbook) -> None:
+    def __init__(self, workbook: Workbook) -> None:
         self._workbook = workbook
         self._cache: dict[tuple[str, str | None], Any] = {}
 
-    def get(self, style: str = "text", tone: str | None = None):
+    def get(self, style: str = "text", tone: str | None = None) -> Format:
         key = (style, tone)
         if key not in self._cache:
             props = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
@@ -235,7 +239,7 @@ class Formats:
             self._cache[key] = self._workbook.add_format(props)
         return self._cache[key]
 
-    def custom(self, name: str, props: dict[str, Any]):
+    def custom(self, name: str, props: dict[str, Any]) -> Format:
         """A one-off format (KPI tiles) cached under ``name``."""
         key = (name, None)
         if key not in self._cache:
@@ -271,7 +275,7 @@ class Column:
     links: bool = False  # http(s) values become hyperlinks
 
 
-class StreamingWorksheet(Worksheet):
+class StreamingWorksheet(Worksheet):  # type: ignore[misc]  # xlsxwriter has no types
     """An xlsxwriter worksheet in ``constant_memory`` mode that still takes one Excel table.
 
     xlsxwriter refuses tables in that mode because :meth:`add_table` writes the header cells
@@ -282,21 +286,28 @@ class StreamingWorksheet(Worksheet):
     recorded. Both lean on xlsxwriter internals (``constant_memory``, ``table_cells``): the
     publish tests compare a streamed table with a kept one, cell by cell."""
 
-    def add_table(self, first_row, first_col, last_row, last_col, options=None):
-        recorded = self.table_cells
-        self.table_cells = _Unrecorded()
+    def add_table(
+        self,
+        first_row: int,
+        first_col: int,
+        last_row: int,
+        last_col: int,
+        options: dict[str, Any] | None = None,
+    ) -> Any:
+        recorded = getattr(self, "table_cells")  # noqa: B009 - set by xlsxwriter, untyped
+        setattr(self, "table_cells", _Unrecorded())  # noqa: B010
         self.constant_memory = False
         try:
             return super().add_table(first_row, first_col, last_row, last_col, options)
         finally:
             self.constant_memory = True
-            self.table_cells = recorded
+            setattr(self, "table_cells", recorded)  # noqa: B010
 
 
-class _Unrecorded(dict):
+class _Unrecorded(dict[Any, Any]):
     """A dict that forgets what is put in it."""
 
-    def __setitem__(self, key, value) -> None:
+    def __setitem__(self, key: Any, value: Any) -> None:
         pass
 
 
@@ -309,7 +320,9 @@ class Sheet:
     alone: the workbook's other sheets may be written in any order), and it holds at most one
     table (:class:`StreamingWorksheet`)."""
 
-    def __init__(self, workbook, formats: Formats, name: str, *, streaming=False) -> None:
+    def __init__(
+        self, workbook: Workbook, formats: Formats, name: str, *, streaming: bool = False
+    ) -> None:
         if streaming:
             # xlsxwriter reads the mode when a sheet is added: on for this one, off again after.
             workbook.constant_memory = True
@@ -324,15 +337,19 @@ class Sheet:
         self.formats = formats
         self._links = 0
 
-    def fmt(self, style: str = "text", tone: str | None = None):
+    def fmt(self, style: str = "text", tone: str | None = None) -> Format:
         return self.formats.get(style, tone)
 
-    def text(self, row: int, col: int, text: object, style: str = "text", tone=None) -> None:
+    def text(
+        self, row: int, col: int, text: object, style: str = "text", tone: str | None = None
+    ) -> None:
         """Write ``text`` as a string cell (0-based row/col), cut to Excel's cell limit."""
         text = text if type(text) is str else str(text)
         self.ws.write_string(row, col, text[:MAX_CELL_TEXT], self.fmt(style, tone))
 
-    def value(self, row: int, col: int, value: object, style: str = "text", tone=None) -> None:
+    def value(
+        self, row: int, col: int, value: object, style: str = "text", tone: str | None = None
+    ) -> None:
         """Write any value: missing -> blank (keeping the fill), bool -> Ya/Tidak, numbers as
         numbers, dates as dates, everything else as text."""
         value = to_plain(value)
@@ -346,16 +363,22 @@ class Sheet:
         elif kind is bool or isinstance(value, bool):
             self.ws.write_string(row, col, "Ya" if value else "Tidak", fmt)
         elif kind is float or kind is int or isinstance(value, numbers.Real):
-            self.ws.write_number(
-                row, col, float(value), self.fmt(_number_style(style, value), tone)
-            )
+            number = float(cast(float, value))
+            self.ws.write_number(row, col, number, self.fmt(_number_style(style, number), tone))
         elif isinstance(value, dt.datetime | dt.date):
             self.ws.write_datetime(row, col, value, fmt)
         else:
             self.text(row, col, value, style, tone)
 
     def web_link(
-        self, row: int, col: int, text: object, style: str = "text", tone=None, *, shown=None
+        self,
+        row: int,
+        col: int,
+        text: object,
+        style: str = "text",
+        tone: str | None = None,
+        *,
+        shown: object = None,
     ) -> None:
         """An http(s) value as a clickable hyperlink showing the URL (or ``shown``); anything
         else — other schemes, over-long URLs, beyond Excel's links-per-sheet limit — as plain
@@ -378,7 +401,15 @@ class Sheet:
         target = f"internal:'{sheet}'!{cell}"
         self.ws.write_url(row, col, target, self.fmt("link"), string=text[:MAX_CELL_TEXT])
 
-    def merged(self, first_row, first_col, last_row, last_col, value, style="text") -> None:
+    def merged(
+        self,
+        first_row: int,
+        first_col: int,
+        last_row: int,
+        last_col: int,
+        value: object,
+        style: str = "text",
+    ) -> None:
         """A merged range holding ``value`` (written by :meth:`value`, so text stays text)."""
         fmt = self.fmt(style)
         if first_row == last_row and first_col == last_col:
@@ -475,7 +506,9 @@ def row_height(lines: int) -> float:
     return LINE_HEIGHT * lines + 2.5
 
 
-def print_setup(sheet: Sheet, *, title: str, header_row: int | None = None, portrait=False):
+def print_setup(
+    sheet: Sheet, *, title: str, header_row: int | None = None, portrait: bool = False
+) -> None:
     """A4, fit to one page wide, landscape unless asked, header row repeated on every page,
     footer with the title and page numbers."""
     ws = sheet.ws
@@ -577,12 +610,12 @@ def write_table(
 # --------------------------------------------------------------------------------------------
 
 
-def problem_tone(problems: Iterable) -> str:
+def problem_tone(problems: Iterable[Problem]) -> str:
     """``error`` when any of the problems is an error, else ``warning``."""
     return "error" if any(p.is_error for p in problems) else "warning"
 
 
-def problem_note(problems: Iterable) -> str:
+def problem_note(problems: Iterable[Problem]) -> str:
     """Cell-comment text: each problem's severity, code, message and fix."""
     parts = []
     for p in problems:

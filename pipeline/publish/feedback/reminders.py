@@ -36,7 +36,7 @@ def write_reminders(path: Path, run: RunResult) -> None:
     for s in sorted(run.submissions, key=lambda s: s.name):
         if s.unit and s.status == "rejected":
             rejected.setdefault(s.unit, []).append(s)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for unit in run.registry.units:
         if flag(units.get(unit.kode, {}).get("submitted")):
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pipeline import schema
 from pipeline.model import SheetLayout, Submission
@@ -73,7 +74,7 @@ def rendered_layouts(view: UnitView) -> dict[str, Placement]:
     return out
 
 
-def _rows_of(view: UnitView, kind: str, accepted: Submission) -> list[dict]:
+def _rows_of(view: UnitView, kind: str, accepted: Submission) -> list[dict[str, Any]]:
     """The view's plans of ``kind`` from its accepted file, in frame order."""
     return [r for r in view.plans if r["_kind"] == kind and r["_file"] == accepted.name]
 
@@ -84,6 +85,7 @@ def render_rows(
     """Write the sender's rows of ``kind`` at their own addresses; return the problem cells
     shown here as ``(file, their sheet, row, column) -> this sheet's name``."""
     accepted = view.accepted
+    assert accepted is not None  # sheets are rendered only for a sender with an accepted file
     fields = schema.SHEETS[kind].fields
     grid: dict[tuple[int, str], tuple[object, str]] = {}
     for f in fields:
@@ -107,7 +109,7 @@ def render_rows(
     for plan in _rows_of(view, kind, accepted):
         row = int(plan["_row"])
         for name, col_key, raw_key, fallback, number_style, text_style in specs:
-            letter = to_plain(plan.get(col_key)) or fallback
+            letter = str(to_plain(plan.get(col_key)) or fallback or "")
             if not letter:
                 continue
             raw = to_plain(plan.get(raw_key)) if raw_key else None
@@ -136,17 +138,17 @@ def render_rows(
         grid.items(), key=lambda kv: (kv[0][0], index[kv[0][1]])
     ):
         r, c = row - 1, index[letter] - 1
-        found = marks.get((row, letter))
-        tone = problem_tone(found) if found else None
+        marked = marks.get((row, letter))
+        tone = problem_tone(marked) if marked else None
         plain = to_plain(value)
         if style in ("header", "header_muted"):
-            sheet.text(r, c, value, style) if not found else sheet.text(r, c, value, "text", tone)
+            sheet.text(r, c, value, style) if not marked else sheet.text(r, c, value, "text", tone)
         elif isinstance(plain, str) and plain.startswith(("http://", "https://")):
             sheet.web_link(r, c, plain, style, tone)
         else:
             sheet.value(r, c, value, style, tone)
-        if found:
-            sheet.comment(r, c, problem_note(found))
+        if marked:
+            sheet.comment(r, c, problem_note(marked))
         if style in ("wrap", "header") and isinstance(plain, str):
             lines = wrapped_lines(value, widths.get(letter, 10))
             heights[r] = max(heights.get(r, 1), lines)
@@ -169,9 +171,10 @@ def render_rows(
     }
 
 
-def _sheet_notes(sheet: Sheet, view: UnitView, kind: str, place: Placement, used: set[int]):
+def _sheet_notes(sheet: Sheet, view: UnitView, kind: str, place: Placement, used: set[int]) -> None:
     """Explain the sheet in the free rows above its header (when there are any)."""
     accepted = view.accepted
+    assert accepted is not None  # as in render_rows
     if place.source_sheet is None:
         notes = [
             f"Lembar {schema.SHEETS[kind].name} tidak ditemukan di berkas Anda "

@@ -3,10 +3,12 @@ figures beside the regency's medians."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pipeline.locale_id import number, tanggal
 from pipeline.metrics import STATUS_COUNTS
 from pipeline.model import STATUS_LABEL, Submission
-from pipeline.plain import flag, to_plain
+from pipeline.plain import as_float, flag, to_plain
 from pipeline.problems import SEVERITY_LABEL, sort_problems
 from pipeline.publish.feedback.common import (
     SHEET_FIXES,
@@ -25,9 +27,10 @@ from pipeline.publish.styles import (
     wrapped_lines,
     write_table,
 )
+from pipeline.registry import Period
 
 
-def _deadline_next(view: UnitView):
+def _deadline_next(view: UnitView) -> tuple[Period, dt.date]:
     nxt = view.period.next()
     return nxt, nxt.deadline(view.settings.batas_hari)
 
@@ -192,7 +195,9 @@ def write_summary(sheet: Sheet, view: UnitView, who: str) -> None:
     )
 
 
-def _long_text(sheet: Sheet, row: int, first: int, last: int, text: str, style="wrap") -> None:
+def _long_text(
+    sheet: Sheet, row: int, first: int, last: int, text: str, style: str = "wrap"
+) -> None:
     width = sum(SUMMARY_WIDTHS[first : last + 1])
     sheet.ws.set_row(row, row_height(wrapped_lines(text, width)))
     if last > first:
@@ -239,7 +244,7 @@ def _metrics_block(sheet: Sheet, view: UnitView, row: int) -> int:
     rank = to_plain(m.get("rank"))
     rows = []
     for metric in UNIT_METRICS:
-        mine, median = to_plain(m.get(metric)), view.medians.get(metric)
+        mine, median = as_float(m.get(metric)), view.medians.get(metric)
         if mine is None or median is None:
             note = "belum dapat dibandingkan"
         elif abs(mine - median) < 1e-9:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,10 +31,14 @@ class UnitView:
     period: Period
     settings: Settings
     submissions: tuple[Submission, ...]
-    plans: tuple[dict, ...]  # this unit's rows of Metrics.plans, as records (column -> value)
+    plans: tuple[
+        dict[str, Any], ...
+    ]  # this unit's rows of Metrics.plans, as records (column -> value)
     problems: tuple[Problem, ...]  # sorted by severity, then position
-    metrics: dict  # this unit's row of Metrics.units ({} when unknown)
-    medians: dict  # metric -> median over the units that reported (None when undefined)
+    metrics: dict[str, Any]  # this unit's row of Metrics.units ({} when unknown)
+    medians: dict[
+        str, float | None
+    ]  # metric -> median over the units that reported (None when undefined)
     ranked: int  # units with a rank
     file_name: str
 
@@ -65,7 +70,7 @@ def iter_feedback_views(run: RunResult) -> Iterator[UnitView]:
     reads the frames through the indexes)."""
     reg = run.metrics.regency
     by_code = {row["kode"]: row for row in run.metrics.units.to_dict("records")}
-    common = {
+    common: dict[str, Any] = {
         "period": run.period,
         "settings": run.registry.settings,
         "medians": {m: as_float(v) for m, v in reg.unit_medians.items()},
@@ -107,7 +112,7 @@ def iter_feedback_views(run: RunResult) -> Iterator[UnitView]:
                 **common,
             )
         unknown = sorted((s for s in run.submissions if not s.unit), key=lambda s: s.name)
-        names = unknown_sender_names([s.name for s in unknown], run.period)
+        unknown_names = unknown_sender_names([s.name for s in unknown], run.period)
         for sub in unknown:
             yield UnitView(
                 kode=None,
@@ -118,21 +123,23 @@ def iter_feedback_views(run: RunResult) -> Iterator[UnitView]:
                     sort_problems([run.problems[i] for i in anonymous.get(sub.name, [])])
                 ),
                 metrics={},
-                file_name=names[sub.name],
+                file_name=unknown_names[sub.name],
                 **common,
             )
 
     return views()
 
 
-def _plans_by_sender(plans: pd.DataFrame, senders: list[str]) -> Iterator[tuple[dict, ...]]:
+def _plans_by_sender(
+    plans: pd.DataFrame, senders: list[str]
+) -> Iterator[tuple[dict[str, Any], ...]]:
     """Each sender's plans as records (frame order), in the order of ``senders``, converted
     for a few senders at a time (about :data:`~pipeline.publish.styles.RECORD_BLOCK` rows).
     The positions are found by this call; the records as they are taken."""
     positions = plans.groupby("_unit", sort=False).indices if len(plans) else {}
     at = [positions.get(kode, np.arange(0)) for kode in senders]
 
-    def blocks() -> Iterator[tuple[dict, ...]]:
+    def blocks() -> Iterator[tuple[dict[str, Any], ...]]:
         start = 0
         while start < len(at):
             end, size = start + 1, len(at[start])

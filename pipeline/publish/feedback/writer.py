@@ -9,7 +9,8 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
 
 from pipeline.incremental import plan_digests, view_digest
 from pipeline.model import RunResult
@@ -20,6 +21,8 @@ from pipeline.publish.feedback.views import UnitView, iter_feedback_views
 # workers (each imports pandas and xlsxwriter, ~1 s) costs more than it saves.
 if TYPE_CHECKING:
     from pipeline.cache import RunCache
+
+T = TypeVar("T")
 
 POOL_MIN_WORKBOOKS = 120
 POOL_CHUNK = 8  # views sent to a worker at a time: fewer round trips, still balanced
@@ -73,7 +76,7 @@ class FeedbackWriter:
         self.paths: list[Path] = []
         self._pool: ProcessPoolExecutor | None = None
         self._feeder: threading.Thread | None = None
-        self._futures: list[Future] = []
+        self._futures: list[Future[None]] = []
         self._feed_error: BaseException | None = None
         self._stop = threading.Event()
 
@@ -116,6 +119,7 @@ class FeedbackWriter:
                     slots.acquire()
                     if self._stop.is_set():
                         return
+                    assert self._pool is not None  # the feeder runs only for a pool
                     future = self._pool.submit(_render_chunk, chunk)
                     future.add_done_callback(lambda _: slots.release())
                     self._futures.append(future)
@@ -123,7 +127,12 @@ class FeedbackWriter:
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             self._feed_error = exc
 
-    def __exit__(self, kind, error, trace) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         if self._pool is None:
             if kind is None:
                 for job in self._jobs():
@@ -133,6 +142,7 @@ class FeedbackWriter:
         if kind is not None:
             self._stop.set()
         try:
+            assert self._feeder is not None  # started with the pool
             self._feeder.join()
             if kind is None:
                 if self._feed_error is not None:
@@ -144,7 +154,7 @@ class FeedbackWriter:
             self._pool.shutdown(wait=True, cancel_futures=kind is not None)
 
 
-def _with_end(items: Iterator) -> Iterator:
+def _with_end(items: Iterator[T]) -> Iterator[T | None]:
     """``items``, then None."""
     yield from items
     yield None

@@ -3,11 +3,13 @@ chart ranges, lookups by unit."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from pipeline import schema
-from pipeline.model import RunResult
-from pipeline.plain import flag, to_plain
+from pipeline.model import RunResult, Submission
+from pipeline.plain import as_float, flag
 from pipeline.publish.styles import (
     UNIT_METRICS,
     Sheet,
@@ -50,7 +52,7 @@ class Range:
     first_col: int
     last_col: int
 
-    def ref(self) -> list:
+    def ref(self) -> list[str | int]:
         return [self.sheet, self.first_row, self.first_col, self.last_row, self.last_col]
 
 
@@ -64,32 +66,34 @@ def title_block(sheet: Sheet, run: RunResult, title: str, note: str = "") -> Non
         sheet.text(2, 0, note, "note")
 
 
-def finish(sheet: Sheet, run: RunResult, title: str, *, header_row: int, freeze_cols=0):
+def finish(
+    sheet: Sheet, run: RunResult, title: str, *, header_row: int, freeze_cols: int = 0
+) -> None:
     sheet.ws.freeze_panes(header_row + 1, freeze_cols)
     print_setup(sheet, title=f"{title} · {run.period.label}", header_row=header_row)
 
 
-def units_by_code(run: RunResult) -> dict[str, dict]:
+def units_by_code(run: RunResult) -> dict[str, dict[str, Any]]:
     return {row["kode"]: row for row in run.metrics.units.to_dict("records")}
 
 
-def files_by_unit(run: RunResult) -> dict[str, list]:
-    out: dict[str, list] = {}
+def files_by_unit(run: RunResult) -> dict[str, list[Submission]]:
+    out: dict[str, list[Submission]] = {}
     for s in sorted(run.submissions, key=lambda s: s.name):
         if s.unit:
             out.setdefault(s.unit, []).append(s)
     return out
 
 
-def deadline(run: RunResult):
+def deadline(run: RunResult) -> dt.date:
     return run.period.deadline(run.registry.settings.batas_hari)
 
 
-def rag(unit: dict) -> str:
+def rag(unit: dict[str, Any]) -> str:
     """Red/amber/green key of a unit row of ``Metrics.units``."""
     if not flag(unit.get("submitted")):
         return "none"
-    rate = to_plain(unit.get("completion_rate"))
+    rate = as_float(unit.get("completion_rate"))
     if rate is None:
         return "unknown"
     if rate >= STATUS_GOOD:

@@ -26,17 +26,17 @@ from pipeline.publish.styles import (
 )
 
 
-def legend_rows(problems: list[Problem], *, all_codes: bool) -> list[tuple]:
+def legend_rows(problems: list[Problem], *, all_codes: bool) -> list[tuple[object, ...]]:
     """Catalogue rows (code, severity, title, description, fix, count this month) for the codes
     used by ``problems`` — or every catalogue code when ``all_codes``. A code missing from the
     catalogue is described by its first problem's message and hint."""
     catalogue = load_catalogue()
     used = Counter(p.code for p in problems)
-    first = {}
+    first: dict[str, Problem] = {}
     for p in sort_problems(problems):
         first.setdefault(p.code, p)
     codes = sorted(set(catalogue) | set(used)) if all_codes else sorted(used)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for code in codes:
         rule = catalogue.get(code)
         severity = rule.severity if rule else first[code].severity

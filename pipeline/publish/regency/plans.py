@@ -51,8 +51,8 @@ def _field_column(field: schema.Field) -> Column:
     return Column(header=field.header, max_width=max(field.width, 10))
 
 
-def _problems_by_row(problems: list[Problem]) -> dict[tuple, list[Problem]]:
-    out: dict[tuple, list[Problem]] = {}
+def _problems_by_row(problems: list[Problem]) -> dict[tuple[object, ...], list[Problem]]:
+    out: dict[tuple[object, ...], list[Problem]] = {}
     for p in problems:
         if p.row is not None:
             out.setdefault((p.unit, p.file, p.sheet, p.row), []).append(p)
@@ -89,7 +89,7 @@ def write_plans_sheet(sheet: Sheet, run: RunResult, kind: str) -> None:
         Column(header="Jumlah Kesalahan", style="int"),
     ]
     marks = _problems_by_row(run.problems)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for plan in iter_records(_sorted_plans(run.metrics.plans, run, kind)):
         key = (plan["_unit"], plan["_file"], plan["_sheet"], int(plan["_row"]))
         by_field: dict[str, list[Problem]] = {}
@@ -100,7 +100,7 @@ def write_plans_sheet(sheet: Sheet, run: RunResult, kind: str) -> None:
             )
             if name:
                 by_field.setdefault(name, []).append(p)
-        values = []
+        values: list[object] = []
         for f in fields:
             found = by_field.get(f.name)
             value = plan.get(f.name)

@@ -19,10 +19,10 @@ from pipeline.publish.styles import (
 )
 
 
-def problem_rows(problems: list[Problem]) -> list[tuple]:
+def problem_rows(problems: list[Problem]) -> list[tuple[object, ...]]:
     """One row per problem: code, severity, unit, file, sheet, cell, column header, value,
     message, hint (the ``Masalah Validasi`` columns)."""
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for p in sort_problems(problems):
         field = schema.FIELD_BY_NAME.get(p.field or "")
         cell = f"{p.column}{p.row}" if p.column and p.row else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, cast
 
 from pipeline.locale_id import number, tanggal
 from pipeline.model import RunResult
@@ -15,12 +16,15 @@ from pipeline.publish.regency.common import (
     Range,
     deadline,
 )
+from pipeline.publish.regency.trend import TrendChart
 from pipeline.publish.styles import (
     EXCLUDED_OF,
     LOCALE,
     METRIC_LABELS,
     NAVY,
+    Format,
     Sheet,
+    Workbook,
     print_setup,
 )
 from pipeline.registry import Period
@@ -157,7 +161,7 @@ def _tiles(run: RunResult) -> list[Tile]:
     ]
 
 
-def _tile_format(sheet: Sheet, name: str, num_format: str = "", **props):
+def _tile_format(sheet: Sheet, name: str, num_format: str = "", **props: Any) -> Format:
     base = {"bg_color": TILE_BG, "align": "left", "valign": "vcenter"}
     if num_format:
         base["num_format"] = num_format
@@ -169,7 +173,7 @@ def _write_tile(sheet: Sheet, top: int, left: int, tile: Tile) -> None:
     ws = sheet.ws
     right = left + TILE_WIDTH - 1
 
-    def line(row: int, value: object, fmt) -> None:
+    def line(row: int, value: object, fmt: Format) -> None:
         ws.merge_range(row, left, row, right, None, fmt)
         value = to_plain(value)
         if value is None:
@@ -177,7 +181,7 @@ def _write_tile(sheet: Sheet, top: int, left: int, tile: Tile) -> None:
         elif isinstance(value, str):
             ws.write_string(row, left, value, fmt)
         else:
-            ws.write_number(row, left, float(value), fmt)
+            ws.write_number(row, left, float(cast(float, value)), fmt)
 
     line(
         top,
@@ -235,7 +239,14 @@ def _px_rows(pixels: int) -> int:
     return math.ceil(pixels / 20) + 1
 
 
-def write_summary_sheet(workbook, sheet, run, unit_range, group_range, trend) -> None:
+def write_summary_sheet(
+    workbook: Workbook,
+    sheet: Sheet,
+    run: RunResult,
+    unit_range: Range | None,
+    group_range: Range | None,
+    trend: TrendChart | None,
+) -> None:
     ws = sheet.ws
     settings = run.registry.settings
     prev = _previous_month(run)
@@ -365,7 +376,7 @@ def write_summary_sheet(workbook, sheet, run, unit_range, group_range, trend) ->
 
 
 def _bar_chart(
-    workbook,
+    workbook: Workbook,
     values: Range,
     *,
     name: str,
@@ -374,7 +385,7 @@ def _bar_chart(
     num_format: str,
     label_format: str,
     x_max: float | None = None,
-):
+) -> Any:
     """A horizontal bar chart of ``values`` labelled by the names in column B of the same rows,
     first row on top, one colour, values printed on the bars, no legend."""
     categories = Range(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipeline.metrics import (
     STATUSES,
 )
@@ -45,7 +47,7 @@ def _metric_columns() -> list[Column]:
     return [Column(header=header, style=style) for _, header, style in TABLE_METRICS]
 
 
-def _metric_values(record: dict) -> list:
+def _metric_values(record: dict[str, Any]) -> list[object]:
     return [record.get(key) for key, _, _ in TABLE_METRICS]
 
 
@@ -101,7 +103,7 @@ def write_units_sheet(sheet: Sheet, run: RunResult) -> Range | None:
     records = run.metrics.units.to_dict("records")
     order = {kode: i for i, kode in enumerate(run.registry.codes)}
 
-    def sort_key(u: dict) -> tuple:
+    def sort_key(u: dict[str, Any]) -> tuple[object, ...]:
         rank = to_plain(u.get("rank"))
         return (rank is None, rank or 0, order.get(u["kode"], len(order)), u["kode"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pipeline.metrics import (
     REGENCY_CODE,
@@ -56,7 +57,7 @@ def write_trend_sheet(sheet: Sheet, run: RunResult) -> TrendChart | None:
         print_setup(sheet, title=f"{title} · {run.period.label}")
         return None
     keys = [str(p) for p in periods]
-    values: dict[tuple[str, str], dict] = {}
+    values: dict[tuple[str, str], dict[str, Any]] = {}
     for record in run.trend.to_dict("records"):
         values[(str(record["period"]), str(record["kode"]))] = record
     change = f"Perubahan dari {periods[-2].label}" if len(periods) > 1 else "Perubahan"
@@ -71,7 +72,8 @@ def write_trend_sheet(sheet: Sheet, run: RunResult) -> TrendChart | None:
     changes = run.metrics.changes.set_index("kode").to_dict("index") if len(periods) > 1 else {}
     subjects = [(REGENCY_CODE, settings.nama_pemda, TREND_METRICS_REGENCY)]
     subjects += [(u.kode, u.nama, UNIT_METRICS) for u in run.registry.units]
-    rows, regency_rows = [], {}
+    rows: list[tuple[object, ...]] = []
+    regency_rows: dict[str, int] = {}
     for kode, nama, metrics in subjects:
         for metric in metrics:
             style = metric_style(metric)
