@@ -43,7 +43,7 @@ from pipeline.fsutil import write_text_atomic
 from pipeline.locale_id import number, percent, tanggal
 from pipeline.metrics import GROUP_FIELDS, INVALID_GROUP, STATUS_TERLAMBAT
 from pipeline.model import RunResult
-from pipeline.plain import to_plain
+from pipeline.plain import as_float, to_plain
 from pipeline.publish.regency import PLAN_STATUS_NOT_COUNTED, TERMS
 from pipeline.publish.styles import METRIC_LABELS
 from pipeline.publish.svg import Bar, bar_chart
@@ -355,8 +355,8 @@ def _group_tables(run: RunResult) -> list[dict[str, Any]]:
         bars = [
             Bar(
                 label=g["group"],
-                value=to_plain(g["capaian_mean"]) or 0.0,
-                shown=_shown("capaian_mean", to_plain(g["capaian_mean"])),
+                value=as_float(g["capaian_mean"]) or 0.0,
+                shown=_shown("capaian_mean", as_float(g["capaian_mean"])),
                 tone=_tone(
                     None if to_plain(g["capaian_mean"]) is None else g["capaian_mean"] / 100
                 ),
@@ -375,12 +375,12 @@ def _group_tables(run: RunResult) -> list[dict[str, Any]]:
                         "record": g,
                         "plans": number(g["plans"]),
                         "units": number(g["units"]),
-                        "completion": _shown("completion_rate", to_plain(g["completion_rate"])),
-                        "capaian": _shown("capaian_mean", to_plain(g["capaian_mean"])),
+                        "completion": _shown("completion_rate", as_float(g["completion_rate"])),
+                        "capaian": _shown("capaian_mean", as_float(g["capaian_mean"])),
                         "evidence": _shown(
-                            "evidence_completeness", to_plain(g["evidence_completeness"])
+                            "evidence_completeness", as_float(g["evidence_completeness"])
                         ),
-                        "budget": _shown("budget_absorption", to_plain(g["budget_absorption"])),
+                        "budget": _shown("budget_absorption", as_float(g["budget_absorption"])),
                     }
                     for g in rows
                 ],
@@ -407,7 +407,7 @@ def _obstacles(run: RunResult) -> tuple[list[ObstacleGroup], int]:
     if not len(plans) or "kendala" not in plans:
         return [], 0
     order = [(g["kind"], g["group"]) for g in run.metrics.groups.to_dict("records")]
-    found: dict[tuple[str, str], dict[str, dict]] = {}
+    found: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     columns = ["_kind", "_unit", "kendala", "tindak_lanjut", "status", *GROUP_FIELDS.values()]
     for record in plans[columns].to_dict("records"):
         kendala = to_plain(record["kendala"])
@@ -415,7 +415,7 @@ def _obstacles(run: RunResult) -> tuple[list[ObstacleGroup], int]:
             continue
         kind = record["_kind"]
         group = to_plain(record[GROUP_FIELDS[kind]])
-        key = (kind, group if (kind, group) in order else INVALID_GROUP)
+        key = (str(kind), str(group) if (kind, group) in order else INVALID_GROUP)
         item = found.setdefault(key, {}).setdefault(
             _normal(kendala), {"kendala": kendala.strip(), "tl": [], "units": [], "behind": False}
         )
@@ -557,7 +557,7 @@ def report_view(run: RunResult) -> ReportView:
 
 
 @cache
-def _environment():
+def _environment() -> Any:  # a jinja2 Environment
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     env = Environment(
@@ -580,8 +580,10 @@ def style_hash(css: str) -> str:
 def render_report(view: ReportView) -> str:
     env = _environment()
     css = env.get_template("laporan.css").render()
-    return env.get_template(TEMPLATE).render(
-        v=view, css=css, style_src=style_hash(css), status_label=UNIT_STATUS
+    return str(
+        env.get_template(TEMPLATE).render(
+            v=view, css=css, style_src=style_hash(css), status_label=UNIT_STATUS
+        )
     )
 
 
