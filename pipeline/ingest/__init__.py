@@ -402,10 +402,11 @@ def _read_all(
     if cache is not None:
         for i, sub in enumerate(submissions):
             if sub.sha256:
-                keys[i] = run_cache.key_of(
+                key = run_cache.key_of(
                     run_cache.KIND_PARSED, run_cache.code_version(), sub.sha256, asdict(limits)
                 )
-                value = cache.get(run_cache.KIND_PARSED, keys[i])
+                keys[i] = key
+                value = cache.get(run_cache.KIND_PARSED, key)
                 if isinstance(value, FileParse):
                     outcomes[i] = Outcome(item=(str(sub.path), limits), value=value)
     todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
@@ -418,9 +419,10 @@ def _read_all(
     for i, outcome in zip(todo, read, strict=True):
         outcomes[i] = outcome
         sub = submissions[i]
-        if keys[i] and outcome.ok and _unchanged(sub):
-            cache.put(run_cache.KIND_PARSED, keys[i], outcome.value)
-    return outcomes
+        kept = keys[i]
+        if cache is not None and kept and outcome.ok and _unchanged(sub):
+            cache.put(run_cache.KIND_PARSED, kept, outcome.value)
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def _unchanged(sub: Submission) -> bool:
