@@ -9,7 +9,7 @@ OUTPUTS ?= outputs
 # The month to consolidate: the previous calendar month unless PERIOD=YYYY-MM is given.
 PERIOD ?= $(shell $(PYTHON) -c "import datetime as d; t = d.date.today().replace(day=1) - d.timedelta(days=1); print(t.strftime('%Y-%m'))")
 
-.PHONY: setup run demo test lint bench clean browser
+.PHONY: setup run demo serve test browser lint bench clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,18 @@ run: setup
 
 demo: setup
 	@$(BIN)/rbpipe demo --period $(PERIOD) --out $(INPUTS)/$(PERIOD)
+
+# The portal on this machine's repository data (inputs/, outputs/, portal.sqlite). On a fresh
+# clone it first makes and consolidates the demo month, as `make run` does, so the board shows it.
+serve: setup
+	@if ! ls -d $(INPUTS)/[0-9][0-9][0-9][0-9]-[0-9][0-9] >/dev/null 2>&1; then \
+		echo "Folder $(INPUTS)/ belum berisi kiriman bulan apa pun: membuat data contoh untuk $(PERIOD)."; \
+		$(BIN)/rbpipe demo --period $(PERIOD) --out $(INPUTS)/$(PERIOD); \
+	fi
+	@if [ -d $(INPUTS)/$(PERIOD) ] && [ ! -f $(OUTPUTS)/$(PERIOD)/manifest.json ]; then \
+		$(BIN)/rbpipe run --period $(PERIOD) --inputs $(INPUTS) --outputs $(OUTPUTS); \
+	fi
+	@$(BIN)/rbpipe serve --data . --periode $(PERIOD) $(SERVE_ARGS)
 
 # The browser tests drive Debian's Chromium through Playwright (Playwright's own browser
 # download is not used): installed here when missing, never skipped.

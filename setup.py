@@ -20,7 +20,7 @@ setup(
     packages=[*find_packages(include=["pipeline", "pipeline.*"]), *DEFAULTS],
     package_dir={name: folder for name, (folder, _) in DEFAULTS.items()},
     package_data={
-        "pipeline": ["py.typed", "publish/templates/*"],
+        "pipeline": ["py.typed", "publish/templates/*", "portal/templates/*", "portal/static/*"],
         **{name: files for name, (_, files) in DEFAULTS.items()},
     },
 )

@@ -150,22 +150,59 @@ def cli():
     metavar="KODE",
     help="Kode unit (boleh diulang). Bawaan: semua unit di daftar unit kerja.",
 )
+@click.option(
+    "--isi-dari-riwayat",
+    "prefill",
+    is_flag=True,
+    help="Isi templat dari bulan terakhir yang diterima di riwayat (rencana aksi, teks, target, "
+    "realisasi triwulan yang sudah lewat); sel bulan ini dibiarkan kosong untuk diperbarui.",
+)
+@click.option(
+    "--outputs",
+    "outputs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("outputs"),
+    show_default=True,
+    help="Folder keluaran yang memuat riwayat.sqlite (untuk --isi-dari-riwayat).",
+)
 @registry_option
 @verbose_option
-def template(period, out, units, registry_dir, verbose):
+def template(period, out, units, prefill, outputs, registry_dir, verbose):
     """Buat templat isian (satu berkas .xlsx per unit kerja).
 
     Setiap berkas bernama <KODE>_<YYYY-MM>.xlsx, dengan lembar Identitas yang sudah terisi,
-    daftar pilihan (Sasaran RB, Tema, Satuan) dan validasi angka.
+    daftar pilihan (Sasaran RB, Tema, Satuan) dan validasi angka. Dengan --isi-dari-riwayat,
+    rencana aksi unit diisi dari bulan terakhirnya yang diterima pada tahun yang sama.
 
-    Contoh: rbpipe template --period 2025-10 --out templat/ --unit DINKES --unit DINSOS
+    Contoh: rbpipe template --period 2025-10 --out templat/ --unit DINKES --isi-dari-riwayat
     """
     from pipeline.registry import load_registry
     from pipeline.template import write_templates
 
     registry = load_registry(registry_dir)
-    paths = write_templates(out, period, registry, units=list(units) or None)
-    click.echo(f"{len(paths)} templat untuk {period.label} ditulis ke {out}/")
+    if not prefill:
+        paths = write_templates(out, period, registry, units=list(units) or None)
+        click.echo(f"{len(paths)} templat untuk {period.label} ditulis ke {out}/")
+        return
+    from pipeline.fsutil import write_bytes_atomic
+    from pipeline.outputs import OutputLayout
+    from pipeline.prefill import prefilled_template
+    from pipeline.template import template_name
+
+    wanted = [registry.unit(u) for u in units] if units else list(registry.units)
+    missing = [u for u, found in zip(units, wanted, strict=False) if found is None]
+    if missing:
+        raise RunError(f"Kode unit tidak ada di daftar unit kerja: {', '.join(missing)}.")
+    filled = 0
+    for unit in wanted:
+        history = OutputLayout(outputs=outputs, period=period).history
+        month, data = prefilled_template(history, unit, period, registry)
+        write_bytes_atomic(Path(out) / template_name(unit.kode, period), data)
+        filled += month is not None
+    click.echo(
+        f"{len(wanted)} templat untuk {period.label} ditulis ke {out}/ "
+        f"({filled} terisi dari riwayat, {len(wanted) - filled} kosong)"
+    )
 
 
 @cli.command(cls=Guarded, context_settings=CONTEXT)
@@ -394,6 +431,181 @@ def rules(as_json, verbose):
             click.echo(f"    {r.description}")
         if r.hint:
             click.echo(f"    Perbaikan: {r.hint}")
+
+
+data_option = click.option(
+    "--data",
+    "data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder data portal: inputs/, outputs/ dan portal.sqlite.",
+)
+
+
+@cli.command(cls=Guarded, context_settings=CONTEXT)
+@data_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Alamat yang didengar.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--periode",
+    "periode",
+    metavar="YYYY-MM",
+    callback=_period,
+    default=None,
+    help="Bulan yang sedang dilaporkan. Bawaan: bulan kalender sebelumnya.",
+)
+@click.option(
+    "--https-di-depan",
+    "https",
+    is_flag=True,
+    help="Portal berada di belakang proxy TLS (Caddy/nginx): kuki diberi tanda Secure.",
+)
+@verbose_option
+def serve(data, host, port, periode, https, verbose):
+    """Jalankan portal web: unit mengunggah dan langsung diperiksa; Bagian Organisasi memantau
+    papan dan menjalankan rekap.
+
+    Bawaan hanya dapat dibuka dari komputer ini (127.0.0.1). Untuk jaringan kantor gunakan
+    --host 0.0.0.0 di belakang proxy TLS (lihat README).
+
+    Contoh: rbpipe serve --data . --port 8000
+    """
+    from pipeline.portal.app import PortalSettings
+    from pipeline.portal.app import serve as run_server
+
+    run_server(
+        data, host, port, PortalSettings(periode=str(periode) if periode else None, https=https)
+    )
+
+
+@cli.group(context_settings=CONTEXT, options_metavar="[OPSI]", subcommand_metavar="PERINTAH")
+def akun():
+    """Kelola akun portal (unit, analis, pimpinan)."""
+
+
+def _portal_db(data: Path):
+    from pipeline.portal.db import Database
+    from pipeline.portal.paths import DataDir
+
+    return Database(DataDir(Path(data)).db)
+
+
+@akun.command("tambah", cls=Guarded, context_settings=CONTEXT)
+@click.argument("nama")
+@click.option(
+    "--peran", required=True, type=click.Choice(["unit", "analis", "pimpinan"]), help="Peran."
+)
+@click.option("--unit", "unit", metavar="KODE", default=None, help="Kode unit (peran unit).")
+@data_option
+@verbose_option
+def akun_tambah(nama, peran, unit, data, verbose):
+    """Tambah akun. Kata sandi dibaca dari masukan standar bila bukan terminal (satu baris);
+    bila tidak, dibuat acak, dicetak sekali dan harus diganti saat masuk pertama.
+
+    Contoh: rbpipe akun tambah dinkes --peran unit --unit DINKES
+    """
+    from pipeline.portal.auth import create_account
+    from pipeline.registry import load_registry
+
+    password = None
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n") or None
+    db = _portal_db(data)
+    generated = create_account(
+        db,
+        nama,
+        peran,
+        unit=unit,
+        password=password,
+        known_units=load_registry(Path(data) / "inputs").codes,
+    )
+    click.echo(f"Akun {nama} ({peran}{' ' + unit if unit and peran == 'unit' else ''}) dibuat.")
+    if generated:
+        click.echo(f"Kata sandi sementara (hanya ditampilkan sekali): {generated}")
+
+
+@akun.command("buat-semua", cls=Guarded, context_settings=CONTEXT)
+@data_option
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Berkas CSV berisi nama akun dan kata sandi sementara untuk dibagikan.",
+)
+@verbose_option
+def akun_buat_semua(data, out, verbose):
+    """Buat satu akun unit untuk setiap unit kerja yang belum punya, dengan kata sandi
+    sementara, dan tulis daftarnya ke CSV.
+
+    Contoh: rbpipe akun buat-semua --data . --out akun.csv
+    """
+    import csv
+    import io
+
+    from pipeline.fsutil import write_text_atomic
+    from pipeline.portal.auth import create_account
+    from pipeline.registry import load_registry
+
+    registry = load_registry(Path(data) / "inputs")
+    db = _portal_db(data)
+    have = {r["unit"] for r in db.all("SELECT unit FROM akun WHERE peran = 'unit' AND aktif = 1")}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["nama", "kode_unit", "nama_unit", "sandi_sementara"])
+    made = 0
+    for unit in registry.units:
+        if unit.kode in have:
+            continue
+        nama = unit.kode.lower()
+        password = create_account(
+            db, nama, "unit", unit=unit.kode, password=None, known_units=registry.codes
+        )
+        writer.writerow([nama, unit.kode, unit.nama, password])
+        made += 1
+    write_text_atomic(out, buffer.getvalue())
+    out.chmod(0o600)
+    click.echo(f"{made} akun unit dibuat; daftar kata sandi sementara di {out} (simpan rahasia).")
+
+
+@akun.command("daftar", cls=Guarded, context_settings=CONTEXT)
+@data_option
+@verbose_option
+def akun_daftar(data, verbose):
+    """Tampilkan semua akun."""
+    from pipeline.portal.auth import list_accounts
+
+    rows = list_accounts(_portal_db(data))
+    for r in rows:
+        state = "aktif" if r["aktif"] else "nonaktif"
+        temp = ", sandi sementara" if r["sandi_sementara"] else ""
+        click.echo(f"{r['nama']:<24} {r['peran']:<9} {r['unit'] or '-':<20} {state}{temp}")
+    click.echo(f"{len(rows)} akun.")
+
+
+@akun.command("sandi-baru", cls=Guarded, context_settings=CONTEXT)
+@click.argument("nama")
+@data_option
+@verbose_option
+def akun_sandi_baru(nama, data, verbose):
+    """Buat kata sandi sementara baru untuk akun NAMA (sesinya yang terbuka berakhir)."""
+    from pipeline.portal.auth import reset_password
+
+    password = reset_password(_portal_db(data), nama)
+    click.echo(f"Kata sandi sementara baru untuk {nama} (hanya ditampilkan sekali): {password}")
+
+
+@akun.command("nonaktif", cls=Guarded, context_settings=CONTEXT)
+@click.argument("nama")
+@data_option
+@verbose_option
+def akun_nonaktif(nama, data, verbose):
+    """Nonaktifkan akun NAMA; sesinya yang terbuka berakhir."""
+    from pipeline.portal.auth import deactivate
+
+    deactivate(_portal_db(data), nama)
+    click.echo(f"Akun {nama} dinonaktifkan.")
 
 
 def main() -> None:

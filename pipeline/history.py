@@ -267,6 +267,23 @@ class History:
         ]
         return staged.conform(pd.DataFrame.from_records(records, columns=columns))
 
+    def unit_plans(self, unit: str, before: Period) -> tuple[str | None, list[dict]]:
+        """The accepted rows of ``unit`` (as recorded: staged fields plus ``_kind``, ``_row``...)
+        from its latest recorded month before ``before`` in the same year, and that month;
+        (None, []) when there is none."""
+        first_of_year = f"{before.year:04d}-01"
+        (month,) = self._db.execute(
+            "SELECT MAX(period) FROM plans WHERE unit = ? AND period >= ? AND period < ?",
+            (unit, first_of_year, str(before)),
+        ).fetchone()
+        if month is None:
+            return None, []
+        rows = self._db.execute(
+            "SELECT data FROM plans WHERE period = ? AND unit = ? ORDER BY position",
+            (month, unit),
+        )
+        return month, [json.loads(data) for (data,) in rows]
+
     def record(self, run: RunResult) -> None:
         """Store ``run`` as its month's snapshot, replacing any earlier one, in one transaction."""
         period = str(run.period)

@@ -298,3 +298,8 @@ def demo_run(tmp_path_factory) -> DemoRun:
         RBPIPE_READONLY_DIR=str(inputs),
     )
     return DemoRun(plan, inputs, base / "outputs", run, before, snapshot(inputs))
+
+
+# The portal's fixtures (real server, accounts) live in portal_support.py; importing them here
+# registers them once, so their session scope is shared by every portal test module.
+from portal_support import demo_files, flawed_and_fixed, month_run, portal_server  # noqa: E402,F401,I001

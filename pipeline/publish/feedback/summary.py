@@ -121,6 +121,8 @@ def write_summary(sheet: Sheet, view: UnitView, who: str) -> None:
     sheet.text(0, 0, "Umpan Balik Laporan Rencana Aksi Reformasi Birokrasi", "title")
     sheet.text(1, 0, f"{who} · Periode {view.period.label}", "subtitle")
     sheet.text(2, 0, f"Dari {view.settings.nama_instansi}, {view.settings.nama_pemda}", "note")
+    if view.remark:
+        sheet.text(3, 0, view.remark, "note")
     verdict, tone = _verdict(view)
     width = sum(SUMMARY_WIDTHS)
     ws.set_row(4, row_height(wrapped_lines(verdict, width * 0.85)) + 10)

@@ -41,6 +41,7 @@ class UnitView:
     ]  # metric -> median over the units that reported (None when undefined)
     ranked: int  # units with a rank
     file_name: str
+    remark: str | None = None  # a line under the title (the portal's instant check says what it is)
 
     @property
     def accepted(self) -> Submission | None:

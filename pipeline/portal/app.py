@@ -1,0 +1,278 @@
+"""The portal application: :func:`create_app` builds the Starlette app over a data folder,
+:func:`serve` runs it with uvicorn (``rbpipe serve``).
+
+:class:`Portal` holds what the views share: the data folder, ``portal.sqlite``, the warm
+:class:`~pipeline.portal.checks.Checker`, the month runs, and the settings (limits and sizes
+as data, so tests and the hardening work can tighten them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import secrets
+import shutil
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.portal import auth, uploads
+from pipeline.portal.board import read_manifest
+from pipeline.portal.checks import Checker, CheckOutcome, render_instant_feedback
+from pipeline.portal.db import Database
+from pipeline.portal.paths import DataDir
+from pipeline.portal.runs import Runs
+from pipeline.registry import REFERENCE_FILE, REGISTRY_FILE, SETTINGS_FILE, Period, load_registry
+
+
+OUTCOMES_KEPT = 256  # check results kept in memory for a later feedback download
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortalSettings:
+    periode: str | None = None  # the month open for reporting; None: the previous calendar month
+    https: bool = False  # behind a TLS proxy: cookies get the Secure flag
+    max_upload_bytes: int = uploads.MAX_FILE_BYTES
+    check_batch_max: int = 16  # uploads validated in one GX run at most
+    check_queue_max: int = 256  # uploads waiting for a check at most (then 503)
+    check_workers: int = 2  # reader processes per batch
+
+
+class Portal:
+    def __init__(self, data: Path, settings: PortalSettings):
+        self.data = DataDir(Path(data).resolve())
+        self.data.prepare()
+        self.settings = settings
+        self.db = Database(self.data.db)
+        self.checker = Checker(
+            self.data.inputs,
+            batch_max=settings.check_batch_max,
+            queue_max=settings.check_queue_max,
+            workers=settings.check_workers,
+        )
+        self.runs = Runs(self.db, self.data.root)
+        # Check results of recent uploads, kept for their instant feedback workbook: it is
+        # rendered at the first download (most uploads are fixed and replaced before anyone
+        # downloads their workbook), so rendering never delays a check.
+        self._outcomes: OrderedDict[int, CheckOutcome] = OrderedDict()
+        self._render_locks: dict[int, asyncio.Lock] = {}
+        self._registry_cache: tuple[tuple, object] | None = None
+        self.pages = None  # set by create_app
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def startup(self) -> None:
+        uploads.clean_staging(self.data.staging)
+        for leftover in self.data.staging.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        for stale in self.data.instant_feedback.glob(".*"):
+            stale.unlink(missing_ok=True)
+        auth.purge_sessions(self.db)
+        self.checker.start()
+
+    def shutdown(self) -> None:
+        self.checker.stop()
+        self.db.close()
+
+    # -- shared facts -------------------------------------------------------------------------
+
+    def current_period(self) -> Period:
+        if self.settings.periode:
+            return Period.parse(self.settings.periode)
+        today = dt.date.today()
+        return Period(today.year, today.month).previous()
+
+    def registry(self):
+        key = tuple(
+            (p.stat().st_mtime_ns if p.exists() else None)
+            for p in (self.data.inputs / n for n in (REGISTRY_FILE, REFERENCE_FILE, SETTINGS_FILE))
+        )
+        if self._registry_cache is None or self._registry_cache[0] != key:
+            self._registry_cache = (key, load_registry(self.data.inputs))
+        return self._registry_cache[1]
+
+    # -- uploads ------------------------------------------------------------------------------
+
+    async def accept_upload(self, received: uploads.Received, period: Period, user) -> tuple:
+        """Check an upload, then keep it: in the month's inputs (201), or in quarantine when
+        it identifies as another unit (422). Returns (status, body)."""
+        when = dt.datetime.now().replace(microsecond=0)
+        ext = uploads.extension(received.filename)
+        shown = uploads.display_name(received.filename)
+        box = self.data.staging / secrets.token_hex(8)
+        box.mkdir(parents=True)
+        try:
+            if user.peran == "unit":
+                name = uploads.stored_name(user.unit, str(period), when, received.sha256, ext)
+                key = user.unit
+            else:
+                name, key = uploads.safe_stem(received.filename), f"analis:{box.name}"
+            staged = box / name
+            received.path.rename(staged)
+            outcome: CheckOutcome = await asyncio.wrap_future(
+                self.checker.submit(staged, period, key)
+            )
+            found = outcome.submission.unit
+            message = None
+            if user.peran == "unit" and found not in (None, user.unit):
+                message = (
+                    f"Berkas ini teridentifikasi sebagai laporan unit {found} "
+                    f"({self.registry().name_of(found)}), bukan unit Anda ({user.unit}). "
+                    "Berkas tidak dimasukkan ke kiriman bulan ini. Unggah laporan unit Anda "
+                    "sendiri."
+                )
+            elif user.peran != "unit" and found is None:
+                message = (
+                    "Unit pengirim berkas ini tidak dapat dikenali (lembar Identitas, metadata "
+                    "atau nama berkas). Berkas tidak dimasukkan ke kiriman bulan ini."
+                )
+            kode = user.unit if user.peran == "unit" else found
+            if user.peran != "unit" and found is not None:
+                name = uploads.stored_name(found, str(period), when, received.sha256, ext)
+            folder = self.data.quarantine if message else self.data.month_inputs(period)
+            final = await asyncio.to_thread(uploads.place, staged, folder, name)
+        finally:
+            shutil.rmtree(box, ignore_errors=True)
+        problems = [dataclasses.replace(p, file=final.name).to_dict() for p in outcome.problems]
+        status = "rejected" if message else outcome.submission.status
+        cur = self.db.execute(
+            "INSERT INTO kiriman (unit, periode, berkas, disimpan, karantina, sha256, ukuran, "
+            "diterima, status, kesalahan, peringatan, masalah, oleh) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                kode,
+                str(period),
+                shown,
+                final.name,
+                int(bool(message)),
+                received.sha256,
+                received.size,
+                when.isoformat(),
+                status,
+                outcome.errors,
+                outcome.warnings,
+                json.dumps(problems, ensure_ascii=False),
+                user.nama,
+            ),
+        )
+        upload_id = cur.lastrowid
+        self.db.audit(
+            "unggah.karantina" if message else "unggah",
+            f"kiriman {upload_id}: {shown} -> {'karantina/' if message else ''}{final.name} "
+            f"({status}, {outcome.errors} kesalahan, {outcome.warnings} peringatan)",
+            nama=user.nama,
+            peran=user.peran,
+        )
+        if not message:
+            self._outcomes[upload_id] = outcome
+            while len(self._outcomes) > OUTCOMES_KEPT:
+                self._outcomes.popitem(last=False)
+        from pipeline.portal.api import upload_json
+
+        body = upload_json(self.db.one("SELECT * FROM kiriman WHERE id = ?", (upload_id,)))
+        if message:
+            return 422, {"pesan": message, **body}
+        return 201, body
+
+    async def instant_feedback(self, row) -> Path | None:
+        """The instant feedback workbook of upload ``row``: rendered at the first download from
+        the kept check result, or (after a restart, or once evicted) from the stored file
+        checked again."""
+        path = self.data.instant_feedback / f"{row['id']}.xlsx"
+        if row["karantina"] or not row["disimpan"]:
+            return None
+        lock = self._render_locks.setdefault(row["id"], asyncio.Lock())
+        async with lock:
+            if path.exists():
+                return path
+            period = Period.parse(row["periode"])
+            outcome = self._outcomes.get(row["id"])
+            if outcome is None:
+                source = self.data.month_inputs(period) / row["disimpan"]
+                if not source.is_file():
+                    return None
+                outcome = await asyncio.wrap_future(
+                    self.checker.submit(source, period, f"ulang:{row['id']}")
+                )
+            manifest = read_manifest(self.data.manifest(period))
+            await asyncio.to_thread(render_instant_feedback, path, outcome, manifest)
+        self._render_locks.pop(row["id"], None)
+        return path
+
+
+def create_app(data: Path, settings: PortalSettings | None = None):
+    from starlette.applications import Starlette
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    from pipeline.portal import api
+    from pipeline.portal.pages import Pages
+    from pipeline.portal.web import SecurityHeaders
+
+    portal = Portal(data, settings or PortalSettings())
+    pages = Pages()
+    portal.pages = pages
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        portal.startup()
+        try:
+            yield
+        finally:
+            portal.shutdown()
+
+    routes = [
+        Route("/api/sehat", api.sehat, methods=["GET"]),
+        Route("/api/sesi", api.sesi, methods=["GET"]),
+        Route("/api/masuk", api.masuk, methods=["POST"]),
+        Route("/api/keluar", api.keluar, methods=["POST"]),
+        Route("/api/sandi", api.sandi, methods=["POST"]),
+        Route("/api/kiriman", api.kiriman_unggah, methods=["POST"]),
+        Route("/api/kiriman", api.kiriman_daftar, methods=["GET"]),
+        Route("/api/kiriman/{id}", api.kiriman_lihat, methods=["GET"]),
+        Route("/api/kiriman/{id}/umpan-balik", api.kiriman_umpan_balik, methods=["GET"]),
+        Route("/api/papan", api.papan, methods=["GET"]),
+        Route("/api/rekap", api.rekap_mulai, methods=["POST"]),
+        Route("/api/rekap/{tugas}", api.rekap_lihat, methods=["GET"]),
+        Route("/api/hasil/{periode}", api.hasil_daftar, methods=["GET"]),
+        Route("/api/hasil/{periode}/{nama:path}", api.hasil_unduh, methods=["GET"]),
+        Route("/api/templat", api.templat, methods=["GET"]),
+        Route("/api/akun", api.akun_daftar, methods=["GET"]),
+        Route("/api/akun", api.akun_tambah, methods=["POST"]),
+        Route("/api/akun/{nama}/sandi-baru", api.akun_sandi_baru, methods=["POST"]),
+        Route("/api/akun/{nama}/nonaktif", api.akun_nonaktif, methods=["POST"]),
+        Route("/api/audit", api.audit, methods=["GET"]),
+        *pages.routes(),
+        Mount(
+            "/static",
+            app=StaticFiles(packages=[("pipeline.portal", "static")]),
+            name="static",
+        ),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.portal = portal
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def serve(data: Path, host: str, port: int, settings: PortalSettings) -> None:
+    import click
+    import uvicorn
+
+    app = create_app(data, settings)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Portal rbpipe: http://{shown}:{port}/  (folder data: {Path(data).resolve()})")
+    click.echo("Tekan Ctrl+C untuk berhenti.")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=settings.https,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=10,
+    )

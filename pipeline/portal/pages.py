@@ -1,0 +1,99 @@
+"""The web pages: server-rendered shells (Jinja2) that the page script fills from the JSON API.
+
+Each page route is guarded like the API (its own action in the permissions table), so a unit
+asking for the board gets a 403 page, not an empty board; the data itself comes only through
+the API, which checks again. No inline script or style: the Content-Security-Policy is
+``default-src 'self'``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from pipeline import __version__
+from pipeline.portal.web import guarded, portal
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+NAV = {
+    "unit": [("/unit", "Beranda")],
+    "analis": [("/papan", "Papan"), ("/akun", "Akun"), ("/audit", "Log Audit")],
+    "pimpinan": [("/papan", "Papan")],
+}
+
+
+class Pages:
+    def __init__(self) -> None:
+        from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
+        )
+
+    def render(self, request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+        user = getattr(request.state, "user", None)
+        p = portal(request)
+        html = self.env.get_template(name).render(
+            user=user,
+            nav=NAV.get(user.peran, []) if user and not user.sandi_sementara else [],
+            path=request.url.path,
+            pemda=p.registry().settings.nama_pemda,
+            instansi=p.registry().settings.nama_instansi,
+            nama_unit=p.registry().name_of(user.unit) if user and user.unit else "",
+            version=__version__,
+            **context,
+        )
+        return HTMLResponse(html, status)
+
+    async def forbidden(self, request: Request) -> Response:
+        return self.render(request, "terlarang.html", 403, judul="Tidak berhak")
+
+    def routes(self) -> list[Route]:
+        render = self.render
+
+        @guarded("halaman")
+        async def beranda(request: Request) -> Response:
+            user = request.state.user
+            if user is None:
+                return RedirectResponse("/masuk", 303)
+            if user.sandi_sementara:
+                return RedirectResponse("/sandi", 303)
+            return RedirectResponse("/unit" if user.peran == "unit" else "/papan", 303)
+
+        @guarded("halaman")
+        async def masuk(request: Request) -> Response:
+            return render(request, "masuk.html", judul="Masuk")
+
+        @guarded("halaman.sandi", page=True)
+        async def sandi(request: Request) -> Response:
+            return render(request, "sandi.html", judul="Ganti kata sandi")
+
+        @guarded("halaman.unit", page=True)
+        async def unit(request: Request) -> Response:
+            return render(request, "unit.html", judul="Beranda unit")
+
+        @guarded("halaman.papan", page=True)
+        async def papan(request: Request) -> Response:
+            return render(request, "papan.html", judul="Papan pemantauan")
+
+        @guarded("halaman.akun", page=True)
+        async def akun(request: Request) -> Response:
+            return render(request, "akun.html", judul="Akun pengguna")
+
+        @guarded("halaman.audit", page=True)
+        async def audit(request: Request) -> Response:
+            return render(request, "audit.html", judul="Log audit")
+
+        return [
+            Route("/", beranda, methods=["GET"]),
+            Route("/masuk", masuk, methods=["GET"]),
+            Route("/sandi", sandi, methods=["GET"]),
+            Route("/unit", unit, methods=["GET"]),
+            Route("/papan", papan, methods=["GET"]),
+            Route("/akun", akun, methods=["GET"]),
+            Route("/audit", audit, methods=["GET"]),
+        ]

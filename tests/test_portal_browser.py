@@ -1,0 +1,121 @@
+"""The portal in a real browser (Playwright driving Debian's Chromium), against the real
+server: what a unit operator and an analyst do and see. Every request to a host other than
+loopback is aborted and recorded; none may be attempted."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from portal_support import PERIOD, browser_context, sign_in_page
+
+pytestmark = pytest.mark.slow
+
+
+def test_unit_signs_in_uploads_sees_the_cell_downloads_feedback_and_fixes(
+    portal_server, flawed_and_fixed, tmp_path
+):
+    flawed, fixed = flawed_and_fixed
+    with browser_context() as context:
+        page = sign_in_page(context, portal_server.url, "bapenda")
+        assert page.url.endswith("/unit")
+        page.wait_for_selector("#info-batas:has-text('Batas pengiriman')")
+        assert "Laporan Oktober 2025" in page.inner_text("#judul-bulan")
+
+        page.set_input_files("#berkas", str(flawed))
+        row = page.locator("#tabel-masalah tbody tr", has_text="RB Tematik!K5")
+        row.wait_for(timeout=60_000)
+        text = row.inner_text()
+        assert "Kesalahan" in text and "120" in text and "RB-E105" in text
+        assert "kesalahan" in page.inner_text("#hasil-ringkas")
+
+        with page.expect_download() as info:
+            page.click("#tautan-umpan-balik")
+        saved = tmp_path / "umpan_balik.xlsx"
+        info.value.save_as(saved)
+        wb = openpyxl.load_workbook(saved)
+        assert wb["RB Tematik"]["K5"].value == 120
+        assert wb["RB Tematik"]["K5"].comment is not None
+
+        page.set_input_files("#berkas", str(fixed))
+        page.wait_for_selector("#hasil-ringkas:has-text('Tidak ada masalah')", timeout=60_000)
+        assert page.locator("#tabel-masalah tbody tr").count() == 0
+        history = page.locator("#tabel-riwayat tbody tr")
+        assert history.count() >= 2
+        assert fixed.name in history.first.inner_text()
+        assert page.console_errors == []
+    assert context.outside == []
+
+
+def test_analyst_sees_board_change_runs_month_and_downloads_regency_workbook(
+    portal_server, demo_files, tmp_path
+):
+    with browser_context() as context:
+        page = sign_in_page(context, portal_server.url, "ana")
+        assert page.url.endswith("/papan")
+        row = page.locator("#tabel-papan tbody tr[data-kode='DISKOMINFO']")
+        row.wait_for()
+        assert row.get_attribute("data-status") == "belum"
+        assert page.locator("#tabel-papan tbody tr").count() == 51
+
+        # DISKOMINFO uploads from elsewhere; the board changes without a reload.
+        unit = portal_server.client("ana")
+        r = unit.upload(demo_files / "DISKOMINFO_2025-10.xlsx")
+        assert r.status_code == 201
+        page.wait_for_selector(
+            "#tabel-papan tbody tr[data-kode='DISKOMINFO'][data-status='ada_kesalahan']",
+            timeout=20_000,
+        )
+
+        page.select_option("#saring-status", "ada_kesalahan")
+        shown = page.locator("#tabel-papan tbody tr")
+        assert all(
+            s == "ada_kesalahan"
+            for s in shown.evaluate_all("rows => rows.map(r => r.dataset.status)")
+        )
+        page.select_option("#saring-status", "")
+
+        page.click("#tombol-rekap")
+        page.wait_for_selector("#pesan-rekap:has-text('selesai')", timeout=600_000)
+        link = page.locator(f"#daftar-hasil a:has-text('Konsolidasi_RB_{PERIOD}.xlsx')")
+        link.wait_for()
+        with page.expect_download() as info:
+            link.click()
+        saved = tmp_path / "regency.xlsx"
+        info.value.save_as(saved)
+        wb = openpyxl.load_workbook(saved, read_only=True)
+        assert {"Ringkasan", "RB Umum", "RB Tematik"} <= set(wb.sheetnames)
+        assert page.console_errors == []
+    assert context.outside == []
+
+
+def test_unit_cannot_reach_the_board_or_another_units_upload(portal_server, demo_files):
+    other = portal_server.client("dlh").upload(demo_files / "DLH_2025-10.xlsx").json()
+    with browser_context() as context:
+        page = sign_in_page(context, portal_server.url, "dishub")
+        response = page.goto(f"{portal_server.url}/papan")
+        assert response.status == 403 and "Tidak berhak" in page.inner_text("main")
+        for path in (f"/api/kiriman/{other['id']}", other["umpan_balik"], "/api/papan"):
+            response = page.goto(f"{portal_server.url}{path}")
+            assert response.status in (403, 404)
+            assert "DLH" not in page.content()
+    assert context.outside == []
+
+
+def test_pages_fit_a_phone(portal_server):
+    with browser_context(viewport=(360, 740), is_mobile=True, has_touch=True) as context:
+        page = sign_in_page(context, portal_server.url, "pim")
+        page.wait_for_selector("#tabel-papan tbody tr")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360
+        assert page.locator("#tombol-rekap").count() == 0  # leadership: read-only
+    assert context.outside == []
+
+
+def test_workbook_from_the_instant_check_opens(portal_server, flawed_and_fixed):
+    """The instant feedback is a valid workbook that says it is an instant check."""
+    c = portal_server.client("bapenda")
+    body = c.upload(flawed_and_fixed[0]).json()
+    wb = openpyxl.load_workbook(io.BytesIO(c.get(body["umpan_balik"]).content))
+    assert "Ringkasan" in wb.sheetnames and "Perbaikan" in wb.sheetnames
