@@ -47,6 +47,7 @@ cli_i18n.install()
     multiple=True,
     help="Hanya skenario ini (boleh diulang), mis. --skenario 51x300.",
 )
+@click.option("--tanpa-portal", "skip_portal", is_flag=True, help="Jangan ukur portal.")
 @click.option(
     "--pembanding",
     "peers",
@@ -62,9 +63,11 @@ def main(
     rounds: int | None,
     only: tuple[str, ...],
     peers: Path | None,
+    skip_portal: bool,
 ) -> None:
     """Ukur kecepatan rbpipe: bulan contoh, 51 x 300, 1.000 dan 5.000 unit, dibanding lantai I/O
-    dan pembanding naif, serta run ulang setelah unit mengirim ulang berkasnya."""
+    dan pembanding naif, serta run ulang setelah unit mengirim ulang berkasnya; lalu portal
+    (pemeriksaan hangat vs dingin, 51 unggahan bersamaan)."""
     if peers is not None:
         os.environ["RBPIPE_BENCH_PEERS"] = str(peers)
     scenarios = QUICK_SCENARIOS if quick else SCENARIOS
@@ -79,6 +82,11 @@ def main(
         regenerate=regenerate,
         sources=QUICK_SCENARIOS + SCENARIOS,
     )
+    if not skip_portal:
+        from bench.portal import run_portal_bench
+
+        click.echo("")
+        run_portal_bench(out)
 
 
 if __name__ == "__main__":
