@@ -27,7 +27,6 @@ from pipeline.portal.paths import DataDir
 from pipeline.portal.runs import Runs
 from pipeline.registry import REFERENCE_FILE, REGISTRY_FILE, SETTINGS_FILE, Period, load_registry
 
-
 OUTCOMES_KEPT = 256  # check results kept in memory for a later feedback download
 
 

@@ -1,9 +1,13 @@
 """The warm checker: an upload is checked by the same ingest and validation as ``rbpipe check``
 and the month run (no second rulebook), in a server that already holds what they need.
 
-One checker thread owns validation. At start it imports Great Expectations and pandas, starts
-the reader's fork server and checks a blank template once, so the first unit's upload does not
-pay for any of it. Uploads wait in a bounded queue; the thread takes every upload waiting (up to
+One checker thread owns validation. GX runs in :attr:`Checker.gx_workers` worker processes
+that import Great Expectations and load the suites once, for the life of the server, and run
+the three suites of a check side by side (``validate(..., suite_pool=...)``): for one file GX's
+fixed cost per suite is nearly all of a check. At start the thread checks a blank template once
+(starting the reader's fork server and the GX workers), so the first unit's upload does not pay
+for any of it. If a GX worker dies the pool is made again and that check runs in the server's
+own process. Uploads wait in a bounded queue; the thread takes every upload waiting (up to
 :attr:`Checker.batch_max`) for the same month, reads them in parallel in the bounded ingest
 worker pool (a hostile file costs its own worker, never the server) and validates them in ONE
 Great Expectations run: GX's fixed cost per run is most of a check, so on the deadline day 20
@@ -78,10 +82,13 @@ class Checker:
         batch_max: int = 16,
         queue_max: int = 256,
         workers: int = 2,
+        gx_workers: int = 2,
     ):
         self.registry_dir = registry_dir
         self.batch_max = batch_max
         self.workers = workers
+        self.gx_workers = gx_workers
+        self._suite_pool = None
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=queue_max)
         self._held: list[_Job] = []
         self._thread: threading.Thread | None = None
@@ -97,6 +104,44 @@ class Checker:
             self._queue.put(None)
             self._thread.join(timeout=30)
             self._thread = None
+        if self._suite_pool is not None:
+            self._suite_pool.shutdown(wait=True, cancel_futures=True)
+            self._suite_pool = None
+
+    def _pool(self):
+        """The GX worker processes (spawned: this process has threads), made on first use."""
+        if self._suite_pool is None and self.gx_workers > 0:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._suite_pool = ProcessPoolExecutor(
+                max_workers=self.gx_workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_gx_worker_start,
+            )
+        return self._suite_pool
+
+    def _validate(self, ingested, period, registry):
+        from concurrent.futures.process import BrokenProcessPool
+
+        from pipeline.validate import validate
+
+        def run(pool):
+            return validate(
+                ingested.rows,
+                ingested.submissions,
+                period=period,
+                registry=registry,
+                previous=None,
+                suite_pool=pool,
+            )
+
+        try:
+            return run(self._pool())
+        except BrokenProcessPool:
+            log.error("proses pemeriksa GX berhenti; dibuat ulang")
+            self._suite_pool = None
+            return run(None)
 
     def submit(self, path: Path, period: Period, key: str) -> Future:
         job = _Job(path=Path(path), period=period, key=key)
@@ -152,10 +197,12 @@ class Checker:
         return load_registry(self.registry_dir)
 
     def _warm_up(self) -> None:
-        from pipeline import gx
         from pipeline.template import template_bytes
 
-        gx.engine()
+        if self.gx_workers == 0:
+            from pipeline import gx
+
+            gx.engine()
         registry = self._registry()
         period = Period(2025, 10)
         with tempfile.TemporaryDirectory(prefix="rbpipe-portal-warm-") as tmp:
@@ -166,7 +213,6 @@ class Checker:
     def _check(self, batch: list[_Job]) -> list[tuple[_Job, CheckOutcome]]:
         from pipeline.ingest import ingest_files
         from pipeline.problems import sort_problems
-        from pipeline.validate import validate
 
         start = time.perf_counter()
         registry = self._registry()
@@ -179,9 +225,7 @@ class Checker:
         )
         if len(batch) > 1 and any(s.status == "superseded" for s in ingested.submissions):
             return [pair for job in batch for pair in self._check([job])]
-        validation = validate(
-            ingested.rows, ingested.submissions, period=period, registry=registry, previous=None
-        )
+        validation = self._validate(ingested, period, registry)
         problems = sort_problems(ingested.problems + validation.problems)
         rows = validation.rows
         seconds = time.perf_counter() - start
@@ -204,6 +248,15 @@ class Checker:
                 )
             )
         return out
+
+
+def _gx_worker_start() -> None:
+    """A GX worker process: import GX and load every suite before the first check arrives."""
+    from pipeline import gx
+    from pipeline.validate import preload_suites
+
+    gx.engine()
+    preload_suites()
 
 
 # --------------------------------------------------------------------------------------------
