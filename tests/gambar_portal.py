@@ -14,6 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import conftest  # noqa: E402,F401  (first: portal_support imports from it, and it from portal_support)
 from portal_support import (  # noqa: E402
     ACCOUNTS,
     add_accounts,

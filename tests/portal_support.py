@@ -240,7 +240,11 @@ def browser_context(viewport=(1366, 768), **kw):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(
-            viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True, **kw
+            viewport={"width": viewport[0], "height": viewport[1]},
+            accept_downloads=True,
+            locale="id-ID",
+            timezone_id="Asia/Jakarta",
+            **kw,
         )
         outside: list[str] = []
 

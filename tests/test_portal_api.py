@@ -71,6 +71,7 @@ def test_unit_uploads_flawed_then_fixed_workbook(portal_server, flawed_and_fixed
     problem = next(p for p in body["masalah"] if p["code"] == "RB-E105")
     assert problem["cell"] == "RB Tematik!K5" and problem["value"] == "120"
     assert problem["severity"] == "error" and problem["hint"]
+    assert problem["field"] == "target_tw4" and problem["kolom"] == "Target TW IV"
     stored = portal_server.root / "inputs" / PERIOD / body["disimpan"]
     assert stored.read_bytes() == flawed.read_bytes()
     assert body["disimpan"].startswith("BAPENDA_2025-10_") and body["disimpan"].endswith(

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import schema
 from pipeline.portal import auth, uploads
 from pipeline.portal.board import read_manifest
 from pipeline.portal.checks import Checker, CheckOutcome, render_instant_feedback
@@ -26,6 +27,16 @@ from pipeline.portal.db import Database
 from pipeline.portal.paths import DataDir
 from pipeline.portal.runs import Runs
 from pipeline.registry import REFERENCE_FILE, REGISTRY_FILE, SETTINGS_FILE, Period, load_registry
+
+
+def problem_json(problem, stored_name: str) -> dict:
+    """``rbpipe check --json``'s problem object, its file the stored name, plus ``kolom``: the
+    column header as printed in the template (``Target TW IV``), for people."""
+    out = dataclasses.replace(problem, file=stored_name).to_dict()
+    field = schema.FIELD_BY_NAME.get(problem.field or "")
+    out["kolom"] = field.header if field else None
+    return out
+
 
 OUTCOMES_KEPT = 256  # check results kept in memory for a later feedback download
 
@@ -135,7 +146,7 @@ class Portal:
             final = await asyncio.to_thread(uploads.place, staged, folder, name)
         finally:
             shutil.rmtree(box, ignore_errors=True)
-        problems = [dataclasses.replace(p, file=final.name).to_dict() for p in outcome.problems]
+        problems = [problem_json(p, final.name) for p in outcome.problems]
         status = "rejected" if message else outcome.submission.status
         cur = self.db.execute(
             "INSERT INTO kiriman (unit, periode, berkas, disimpan, karantina, sha256, ukuran, "

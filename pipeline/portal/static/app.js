@@ -149,7 +149,7 @@ function problemRows(problems) {
     body.append(el("tr", { class: p.severity },
       cell("Tingkat", badge(p.severity === "error" ? "kesalahan" : "peringatan", SEVERITY_LABEL[p.severity])),
       cell("Sel", where, "sel"),
-      cell("Kolom", p.field || "–"),
+      cell("Kolom", p.kolom || p.field || "–"),
       cell("Nilai", p.value ?? "–"),
       cell("Masalah", `${p.message} (${p.code})`),
       cell("Cara memperbaiki", p.hint || "–")));
