@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
 from starlette.requests import Request
@@ -30,6 +31,7 @@ from pipeline.portal.web import (
 )
 from pipeline.registry import Period
 
+log = logging.getLogger("rbpipe.portal")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_JSON_BYTES = 16 * 1024
 
@@ -219,6 +221,15 @@ async def kiriman_unggah(request: Request) -> Response:
     except QueueFull:
         uploads.discard(received)
         return error(503, "Server sedang sibuk memeriksa banyak berkas. Coba lagi sebentar.")
+    except Exception:  # noqa: BLE001 - the upload was not kept; say so in Indonesian
+        log.exception("pemeriksaan unggahan gagal")
+        uploads.discard(received)
+        _audit(request, "unggah.gagal", f"pemeriksaan {received.filename[:100]} gagal (internal)")
+        return error(
+            500,
+            "Pemeriksaan gagal karena kesalahan internal server; berkas TIDAK disimpan. "
+            "Coba unggah lagi; bila terulang, hubungi Bagian Organisasi.",
+        )
     return JSONResponse(body, status)
 
 

@@ -84,6 +84,7 @@ class Portal:
         self.checker.start()
 
     def shutdown(self) -> None:
+        self.runs.stop()
         self.checker.stop()
         self.db.close()
 

@@ -33,6 +33,7 @@ class Runs:
         self.data_root = Path(data_root)
         self._lock = threading.Lock()
         self._threads: dict[int, threading.Thread] = {}
+        self._procs: dict[int, subprocess.Popen] = {}
         self.db.execute(
             "UPDATE rekap SET status = 'gagal', selesai = ?, ringkasan = ? "
             "WHERE status IN ('menunggu', 'berjalan')",
@@ -81,6 +82,20 @@ class Runs:
         if thread is not None:
             thread.join(timeout)
 
+    def stop(self, grace: float = 10.0) -> None:
+        """End the runs still going (server shutdown): SIGTERM, then SIGKILL after ``grace``
+        seconds. A run stopped midway leaves the previous outputs intact (atomic writes);
+        its task is marked failed at the next start."""
+        for proc in list(self._procs.values()):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in list(self._procs.values()):
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
     def _run(self, task: int, periode: str) -> None:
         self.db.execute("UPDATE rekap SET status = 'berjalan' WHERE id = ?", (task,))
         command = [
@@ -100,6 +115,7 @@ class Runs:
                 encoding="utf-8",
                 errors="replace",
             )
+            self._procs[task] = proc
             out_lines: list[str] = []
             reader = threading.Thread(target=lambda: out_lines.extend(proc.stdout), daemon=True)
             reader.start()
@@ -113,6 +129,7 @@ class Runs:
                     errors.append(line)
             code = proc.wait()
             reader.join()
+            self._procs.pop(task, None)
         except OSError as exc:
             code, out_lines, errors = -1, [], [f"Rekap tidak dapat dimulai: {exc}"]
         ok = code == 0
