@@ -49,6 +49,10 @@ class PortalSettings:
     check_batch_max: int = 16  # uploads validated in one GX run at most
     check_queue_max: int = 256  # uploads waiting for a check at most (then 503)
     check_workers: int = 2  # reader processes per batch
+    # Idle keep-alive connections are kept this long. Short values make a client that reuses a
+    # connection just as the server closes it see a reset (HTTP clients do not retry a POST);
+    # proxies keep upstream connections about a minute.
+    keep_alive_seconds: int = 65
 
 
 class Portal:
@@ -284,6 +288,6 @@ def serve(data: Path, host: str, port: int, settings: PortalSettings) -> None:
         log_level="warning",
         access_log=False,
         proxy_headers=settings.https,
-        timeout_keep_alive=5,
+        timeout_keep_alive=settings.keep_alive_seconds,
         timeout_graceful_shutdown=10,
     )
