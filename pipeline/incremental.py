@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline import cache as run_cache
 from pipeline.cache import KIND_PROBLEMS, RunCache, key_of
-from pipeline.problems import Problem, sort_problems
+from pipeline.problems import EXPECTATIONS_DIR, Problem, sort_problems
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,7 +72,7 @@ def validate_month(
         registry=registry,
         previous=previous,
         files=changed,
-        **({"expectations_dir": expectations_dir} if expectations_dir else {}),
+        expectations_dir=expectations_dir or EXPECTATIONS_DIR,
     )
     found: dict[str, list[Problem]] = {name: [] for name in changed}
     for p in result.problems:

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -104,8 +105,13 @@ async def sesi(request: Request) -> Response:
     p = portal(request)
     period = p.current_period()
     deadline = period.deadline(p.registry().settings.batas_hari)
+    pengguna: dict[str, Any] | None = None
+    if user:
+        pengguna = {**user.public(), "sandi_sementara": user.sandi_sementara}
+        if user.unit:
+            pengguna["nama_unit"] = p.registry().name_of(user.unit)
     body = {
-        "pengguna": ({**user.public(), "sandi_sementara": user.sandi_sementara} if user else None),
+        "pengguna": pengguna,
         "csrf": session.csrf,
         "bulan": {
             "periode": str(period),
@@ -114,8 +120,6 @@ async def sesi(request: Request) -> Response:
             "sisa_hari": (deadline - dt.date.today()).days,
         },
     }
-    if user and user.unit:
-        body["pengguna"]["nama_unit"] = p.registry().name_of(user.unit)
     response = JSONResponse(body)
     if fresh:
         set_session_cookie(request, response, session)

@@ -18,6 +18,7 @@ import shutil
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline import schema
 from pipeline.portal import auth, uploads
@@ -74,7 +75,7 @@ class Portal:
         self._outcomes: OrderedDict[int, CheckOutcome] = OrderedDict()
         self._render_locks: dict[int, asyncio.Lock] = {}
         self._registry_cache: tuple[tuple, object] | None = None
-        self.pages = None  # set by create_app
+        self.pages: Any = None  # the Pages, set by create_app
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -126,6 +127,7 @@ class Portal:
             else:
                 name, key = uploads.safe_stem(received.filename), f"analis:{box.name}"
             staged = box / name
+            assert received.path is not None
             received.path.rename(staged)
             outcome: CheckOutcome = await asyncio.wrap_future(
                 self.checker.submit(staged, period, key)
@@ -173,7 +175,7 @@ class Portal:
                 user.nama,
             ),
         )
-        upload_id = cur.lastrowid
+        upload_id = int(cur.lastrowid or 0)
         self.db.audit(
             "unggah.karantina" if message else "unggah",
             f"kiriman {upload_id}: {shown} -> {'karantina/' if message else ''}{final.name} "
@@ -209,9 +211,10 @@ class Portal:
                 source = self.data.month_inputs(period) / row["disimpan"]
                 if not source.is_file():
                     return None
-                outcome = await asyncio.wrap_future(
+                checked: CheckOutcome = await asyncio.wrap_future(
                     self.checker.submit(source, period, f"ulang:{row['id']}")
                 )
+                outcome = checked
             manifest = read_manifest(self.data.manifest(period))
             await asyncio.to_thread(render_instant_feedback, path, outcome, manifest)
         self._render_locks.pop(row["id"], None)

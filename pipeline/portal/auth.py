@@ -110,11 +110,10 @@ def create_account(
     else:
         unit = None
     generated = password is None
-    if generated:
-        password = generate_password()
-    elif problem := password_problem(nama, password):
+    secret = generate_password() if password is None else password
+    if not generated and (problem := password_problem(nama, secret)):
         raise RunError(problem)
-    digest = hash_password(password)
+    digest = hash_password(secret)
     with db.transaction() as conn:
         if conn.execute("SELECT 1 FROM akun WHERE nama = ?", (nama,)).fetchone():
             raise RunError(f"Akun '{nama}' sudah ada.")
@@ -132,7 +131,7 @@ def create_account(
             (nama, peran, unit, digest, int(generated), stamp, stamp),
         )
     db.audit("akun.tambah", f"akun {nama} ({peran}{', ' + unit if unit else ''})", nama=by)
-    return password if generated else None
+    return secret if generated else None
 
 
 def list_accounts(db: Database) -> list[dict]:
@@ -193,6 +192,7 @@ def new_session(db: Database, nama: str | None) -> Session:
     user = None
     if nama is not None:
         row = db.one("SELECT * FROM akun WHERE nama = ?", (nama,))
+        assert row is not None, nama
         user = _user(row)
     return Session(key=key, csrf=csrf, user=user)
 
@@ -292,6 +292,7 @@ def verify_sign_in(db: Database, nama: str, password: str) -> User:
             else " Akun kini dikunci 15 menit."
         )
         raise SignInError(401, "Nama pengguna atau kata sandi salah." + tail)
+    assert row is not None  # ok is True only for an existing account
     if hasher.check_needs_rehash(row["sandi"]):
         db.execute("UPDATE akun SET sandi = ? WHERE nama = ?", (hasher.hash(password), nama))
     db.execute("DELETE FROM gagal_masuk WHERE nama = ?", (nama,))
@@ -303,6 +304,8 @@ def change_password(db: Database, user: User, old: str, new: str, *, keep: str) 
     from argon2.exceptions import InvalidHashError, VerificationError
 
     row = db.one("SELECT sandi FROM akun WHERE nama = ?", (user.nama,))
+    if row is None:
+        raise SignInError(400, "Akun tidak ditemukan.")
     try:
         _hasher().verify(row["sandi"], old)
     except (VerificationError, InvalidHashError):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from pipeline.portal.db import Database
 from pipeline.registry import Period, Registry
@@ -51,7 +52,7 @@ def board(db: Database, registry: Registry, period: Period, manifest: dict | Non
             files_of.setdefault(f["unit"], []).append(f)
     units = []
     for unit in registry.units:
-        entry = {"kode": unit.kode, "nama": unit.nama, "sumber": None}
+        entry: dict[str, Any] = {"kode": unit.kode, "nama": unit.nama, "sumber": None}
         mine = uploads.get(unit.kode)
         if mine:
             accepted = [r for r in mine if r["status"] == "accepted"]
@@ -69,13 +70,11 @@ def board(db: Database, registry: Registry, period: Period, manifest: dict | Non
         elif from_run.get(unit.kode, {}).get("submitted") or files_of.get(unit.kode):
             u = from_run.get(unit.kode, {})
             files = files_of.get(unit.kode, [])
-            accepted = bool(u.get("submitted")) and any(
-                f.get("status") == "accepted" for f in files
-            )
+            kept = bool(u.get("submitted")) and any(f.get("status") == "accepted" for f in files)
             times = [f.get("received") or f.get("modified") for f in files]
             times = [t for t in times if t]
             entry.update(
-                status=_status(accepted, u.get("errors") or 0),
+                status=_status(kept, u.get("errors") or 0),
                 terakhir=max(times) if times else None,
                 tepat_waktu=u.get("on_time"),
                 kesalahan=u.get("errors") or 0,

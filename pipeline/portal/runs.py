@@ -53,7 +53,7 @@ class Runs:
                 "INSERT INTO rekap (periode, status, dibuat, oleh) VALUES (?, 'menunggu', ?, ?)",
                 (periode, now(), by),
             )
-            task = cur.lastrowid
+            task = int(cur.lastrowid or 0)
             thread = threading.Thread(
                 target=self._run, args=(task, periode), name=f"rbpipe-rekap-{task}", daemon=True
             )
@@ -116,8 +116,10 @@ class Runs:
                 errors="replace",
             )
             self._procs[task] = proc
+            assert proc.stdout is not None and proc.stderr is not None
+            stdout = proc.stdout
             out_lines: list[str] = []
-            reader = threading.Thread(target=lambda: out_lines.extend(proc.stdout), daemon=True)
+            reader = threading.Thread(target=lambda: out_lines.extend(stdout), daemon=True)
             reader.start()
             errors: list[str] = []
             for line in proc.stderr:

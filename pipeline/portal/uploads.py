@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,7 +181,7 @@ def _too_large(limit: int) -> str:
     return f"Berkas terlalu besar: batasnya {number(limit / (1024 * 1024), 0)} MiB."
 
 
-def discard(received: Received, handles: list = ()) -> None:
+def discard(received: Received, handles: Sequence = ()) -> None:
     for handle in handles:
         with contextlib.suppress(OSError):
             handle.close()
