@@ -28,6 +28,7 @@ ACCOUNTS = {
     "ana": ("analis", None),
     "pim": ("pimpinan", None),
     "kunci": ("unit", "DISPAR"),  # the lockout test's own account
+    "kunci2": ("unit", "DISPERKIM"),  # the browser's lockout test
     "baru": ("unit", "DPMD"),  # one-time password
 }
 

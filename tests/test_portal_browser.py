@@ -8,7 +8,7 @@ import io
 
 import openpyxl
 import pytest
-from portal_support import PERIOD, browser_context, sign_in_page
+from portal_support import PASSWORD, PERIOD, browser_context, sign_in_page
 
 pytestmark = pytest.mark.slow
 
@@ -100,6 +100,29 @@ def test_unit_cannot_reach_the_board_or_another_units_upload(portal_server, demo
             response = page.goto(f"{portal_server.url}{path}")
             assert response.status in (403, 404)
             assert "DLH" not in page.content()
+    assert context.outside == []
+
+
+def test_sign_in_page_says_wrong_password_and_lockout(portal_server):
+    with browser_context() as context:
+        page = context.new_page()
+        page.goto(f"{portal_server.url}/masuk")
+        message = page.locator("#pesan-masuk")
+        for attempt in range(5):
+            page.fill("#nama", "kunci2")
+            page.fill("#sandi", f"salah-{attempt}")
+            page.click("button[type=submit]")
+            page.wait_for_function(
+                "n => document.querySelector('#pesan-masuk').textContent.includes(n)",
+                arg="Nama pengguna atau kata sandi salah",
+            )
+            page.evaluate("document.querySelector('#pesan-masuk').textContent = ''")
+        page.fill("#nama", "kunci2")
+        page.fill("#sandi", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#pesan-masuk:has-text('dikunci')")
+        assert "15" in message.inner_text() or "menit" in message.inner_text()
+        assert page.url.endswith("/masuk")
     assert context.outside == []
 
 

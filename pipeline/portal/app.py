@@ -283,6 +283,13 @@ def serve(data: Path, host: str, port: int, settings: PortalSettings) -> None:
     app = create_app(data, settings)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Portal rbpipe: http://{shown}:{port}/  (folder data: {Path(data).resolve()})")
+    accounts = app.state.portal.db.one("SELECT COUNT(*) FROM akun WHERE aktif = 1")[0]
+    if not accounts:
+        click.echo(
+            "Belum ada akun. Buat akun analis dulu, misalnya: rbpipe akun tambah analis1 "
+            f"--peran analis --data {data}; akun unit: rbpipe akun buat-semua --data {data} "
+            "--out akun.csv"
+        )
     click.echo("Tekan Ctrl+C untuk berhenti.")
     uvicorn.run(
         app,
