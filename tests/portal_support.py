@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS
 from conftest import RBPIPE, guarded_env
 
 PERIOD = "2025-10"
@@ -216,18 +217,6 @@ def run_month(server: Server, period: str = PERIOD, timeout: float = 600) -> dic
 def month_run(portal_server) -> dict:
     """The demo month run once through the portal (outputs exist afterwards)."""
     return run_month(portal_server)
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 
 
 @contextlib.contextmanager

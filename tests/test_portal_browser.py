@@ -51,29 +51,35 @@ def test_unit_signs_in_uploads_sees_the_cell_downloads_feedback_and_fixes(
 def test_analyst_sees_board_change_runs_month_and_downloads_regency_workbook(
     portal_server, demo_files, tmp_path
 ):
+    from pipeline.registry import Period, load_registry
+    from pipeline.template import template_bytes
+
+    ana = portal_server.client("ana")
+    board = ana.get(f"/api/papan?periode={PERIOD}").json()
+    kode = next(u["kode"] for u in board["unit"] if u["status"] == "belum")
+    registry = load_registry()
+    blank = tmp_path / f"{kode}_{PERIOD}.xlsx"
+    blank.write_bytes(template_bytes(registry.unit(kode), Period.parse(PERIOD), registry))
     with browser_context() as context:
         page = sign_in_page(context, portal_server.url, "ana")
         assert page.url.endswith("/papan")
-        row = page.locator("#tabel-papan tbody tr[data-kode='DISKOMINFO']")
+        row = page.locator(f"#tabel-papan tbody tr[data-kode='{kode}']")
         row.wait_for()
         assert row.get_attribute("data-status") == "belum"
         assert page.locator("#tabel-papan tbody tr").count() == 51
 
-        # DISKOMINFO uploads from elsewhere; the board changes without a reload.
-        unit = portal_server.client("ana")
-        r = unit.upload(demo_files / "DISKOMINFO_2025-10.xlsx")
-        assert r.status_code == 201
+        # The unit's (still empty) template arrives from elsewhere; the board changes without
+        # a reload: it is in, and rejected (no action plan).
+        r = ana.upload(blank)
+        assert r.status_code == 201 and r.json()["status"] == "rejected"
         page.wait_for_selector(
-            "#tabel-papan tbody tr[data-kode='DISKOMINFO'][data-status='ada_kesalahan']",
-            timeout=20_000,
+            f"#tabel-papan tbody tr[data-kode='{kode}'][data-status='ditolak']", timeout=20_000
         )
 
-        page.select_option("#saring-status", "ada_kesalahan")
+        page.select_option("#saring-status", "ditolak")
         shown = page.locator("#tabel-papan tbody tr")
-        assert all(
-            s == "ada_kesalahan"
-            for s in shown.evaluate_all("rows => rows.map(r => r.dataset.status)")
-        )
+        statuses = shown.evaluate_all("rows => rows.map(r => r.dataset.status)")
+        assert statuses and set(statuses) == {"ditolak"}
         page.select_option("#saring-status", "")
 
         page.click("#tombol-rekap")

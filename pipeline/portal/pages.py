@@ -19,6 +19,16 @@ from pipeline.portal.web import guarded, portal
 
 TEMPLATES = Path(__file__).parent / "templates"
 
+# (path, action of the permissions table, template, title): every page but the root redirect.
+PAGES = (
+    ("/masuk", "halaman", "masuk.html", "Masuk"),
+    ("/sandi", "halaman.sandi", "sandi.html", "Ganti kata sandi"),
+    ("/unit", "halaman.unit", "unit.html", "Beranda unit"),
+    ("/papan", "halaman.papan", "papan.html", "Papan pemantauan"),
+    ("/akun", "halaman.akun", "akun.html", "Akun pengguna"),
+    ("/audit", "halaman.audit", "audit.html", "Log audit"),
+)
+
 NAV = {
     "unit": [("/unit", "Beranda")],
     "analis": [("/papan", "Papan"), ("/akun", "Akun"), ("/audit", "Log Audit")],
@@ -53,47 +63,25 @@ class Pages:
         return self.render(request, "terlarang.html", 403, judul="Tidak berhak")
 
     def routes(self) -> list[Route]:
-        render = self.render
+        routes = [Route("/", self._home, methods=["GET"])]
+        for path, action, template, title in PAGES:
+            routes.append(Route(path, self._page(action, template, title), methods=["GET"]))
+        return routes
 
-        @guarded("halaman")
-        async def beranda(request: Request) -> Response:
-            user = request.state.user
-            if user is None:
-                return RedirectResponse("/masuk", 303)
-            if user.sandi_sementara:
-                return RedirectResponse("/sandi", 303)
-            return RedirectResponse("/unit" if user.peran == "unit" else "/papan", 303)
+    @staticmethod
+    @guarded("halaman")
+    async def _home(request: Request) -> Response:
+        user = request.state.user
+        if user is None:
+            return RedirectResponse("/masuk", 303)
+        if user.sandi_sementara:
+            return RedirectResponse("/sandi", 303)
+        return RedirectResponse("/unit" if user.peran == "unit" else "/papan", 303)
 
-        @guarded("halaman")
-        async def masuk(request: Request) -> Response:
-            return render(request, "masuk.html", judul="Masuk")
+    def _page(self, action: str, template: str, title: str):
+        @guarded(action, page=action != "halaman")
+        async def page(request: Request) -> Response:
+            return self.render(request, template, judul=title)
 
-        @guarded("halaman.sandi", page=True)
-        async def sandi(request: Request) -> Response:
-            return render(request, "sandi.html", judul="Ganti kata sandi")
-
-        @guarded("halaman.unit", page=True)
-        async def unit(request: Request) -> Response:
-            return render(request, "unit.html", judul="Beranda unit")
-
-        @guarded("halaman.papan", page=True)
-        async def papan(request: Request) -> Response:
-            return render(request, "papan.html", judul="Papan pemantauan")
-
-        @guarded("halaman.akun", page=True)
-        async def akun(request: Request) -> Response:
-            return render(request, "akun.html", judul="Akun pengguna")
-
-        @guarded("halaman.audit", page=True)
-        async def audit(request: Request) -> Response:
-            return render(request, "audit.html", judul="Log audit")
-
-        return [
-            Route("/", beranda, methods=["GET"]),
-            Route("/masuk", masuk, methods=["GET"]),
-            Route("/sandi", sandi, methods=["GET"]),
-            Route("/unit", unit, methods=["GET"]),
-            Route("/papan", papan, methods=["GET"]),
-            Route("/akun", akun, methods=["GET"]),
-            Route("/audit", audit, methods=["GET"]),
-        ]
+        page.__name__ = template.removesuffix(".html")
+        return page
