@@ -8,11 +8,13 @@ changed, and give exactly the bytes a run from scratch gives. The run cache, und
 * ``baca/``: what ingest's worker made of a file (:class:`pipeline.ingest.FileParse`), keyed by
   the file's SHA-256, the reader limits and the code version. Files that could not be read are
   not kept (reading them again is cheap, and a timeout may depend on the machine's load).
-* ``periksa/``: the problems validation found in an accepted file, keyed by its SHA-256, name
-  and unit, the period, the reference lists and settings, the rule suites (in the code version),
+* ``periksa/``: the problems validation found in a unit's report (its accepted files
+  together), keyed by the unit, each accepted file's name, SHA-256 and the sheets of it that
+  count, the period, the reference lists and settings, the rule suites (in the code version),
   the unit's rows of the previous month used for RB-W102 (their hash), and the code version.
-  Every rule reads one file's rows (RB-E114 counts codes per unit *and file*; RB-W102 compares
-  with the unit's own last month), so a file's problems do not depend on other files.
+  Every rule reads one unit's rows (RB-E114 counts codes over the unit's report, which may be
+  split by sheet kind over two files; RB-W102 compares with the unit's own last month), so a
+  unit's problems do not depend on other units.
 * ``<YYYY-MM>/umpan_balik.json``: per feedback workbook, the hash of everything its renderer
   sees (the unit's view: its files, rows, problems, metrics, rank, the regency medians, the
   settings) and the SHA-256 of the file written. A workbook whose view is unchanged and whose

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import schema
 from pipeline.errors import RunError
 from pipeline.model import Submission
 from pipeline.registry import MONTH_ABBREVIATIONS, MONTHS_ID, Period, Registry
@@ -31,10 +32,45 @@ class Delivery:
     """What one unit sent this month."""
 
     unit: str
-    file: str  # the accepted file
-    received: dt.datetime  # arrival of the accepted file
+    file: str  # the accepted file (of several, the latest to arrive)
+    received: dt.datetime  # arrival of the accepted file (of several, the latest)
     first_received: dt.datetime  # earliest arrival among the unit's accepted/superseded files
     on_time: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class KindSource:
+    """Where one kind of a unit's plans came from: a report may be split by sheet kind over
+    several files (:mod:`pipeline.ingest`)."""
+
+    kind: str  # "umum" | "tematik"
+    file: str  # the accepted file
+    sheet: str  # its sheet, as named in the file
+    reader: str | None  # the library that read the file ("calamine", or a second reader)
+    rows: int  # action plans consolidated from that sheet
+
+
+def report_sources(submissions: Iterable[Submission]) -> dict[str, dict[str, KindSource]]:
+    """Each unit with an accepted file -> kind -> the sheet whose plans were consolidated (the
+    ``used`` sheets of ``Submission.sheets``), kinds in ``schema.KINDS`` order. A kind no file
+    of the unit has is absent."""
+    found: dict[str, dict[str, KindSource]] = {}
+    for s in submissions:
+        if not (s.unit and s.accepted):
+            continue
+        for a in s.sheets:
+            if a.use == "used":
+                found.setdefault(s.unit, {})[a.kind] = KindSource(
+                    kind=a.kind,
+                    file=s.name,
+                    sheet=a.sheet,
+                    reader=s.reader,
+                    rows=a.rows_consolidated,
+                )
+    return {
+        unit: {kind: kinds[kind] for kind in schema.KINDS if kind in kinds}
+        for unit, kinds in found.items()
+    }
 
 
 def deadline_end(period: Period, day: int) -> dt.datetime:
@@ -64,8 +100,9 @@ def unit_deliveries(
 ) -> dict[str, Delivery]:
     """Each unit with an accepted file -> its delivery. On time when its *first* file (accepted
     or superseded) arrived by the deadline: a correction sent later, after feedback, does not
-    make a punctual unit late. Two accepted files of one unit (ingest normally prevents it): the
-    later arrival counts."""
+    make a punctual unit late. Several accepted files of one unit (a report split by sheet
+    kind): ``file`` and ``received`` are the latest arrival's, on time is still judged by the
+    first file."""
     end = deadline_end(period, registry.settings.batas_hari)
     by_unit: dict[str, list[tuple[dt.datetime, Submission]]] = {}
     for s in submissions:

@@ -1,9 +1,10 @@
 """The run's use of the run cache (:mod:`pipeline.cache`): which files to validate again, and
 which feedback workbooks are still current.
 
-* :func:`validate_month` validates, in one GX batch, only the accepted files whose problems are
-  not in the cache under a key holding everything they depend on (:func:`problems_key`), and
-  takes the others' problems from the cache. The problems are then sorted exactly as a cold run
+* :func:`validate_month` validates, in one GX batch, only the units whose problems are not in
+  the cache under a key holding everything they depend on (:func:`report_key`: the unit's
+  accepted files and the sheets of each that count), and takes the others' problems from the
+  cache. The problems are then sorted exactly as a cold run
   sorts them (:func:`pipeline.problems.sort_problems`: by severity and position; problems of one
   file keep the order GX gave them, which does not depend on the other files in the batch).
 * :func:`view_digest` is the fingerprint of everything a feedback workbook's renderer sees
@@ -47,39 +48,49 @@ def validate_month(
     cache: RunCache,
     expectations_dir: Path | None = None,
 ) -> ValidationResult:
-    """:func:`pipeline.validate.validate` of the month, with the problems of unchanged files
-    from ``cache`` (and the problems of the files checked now kept in it). ``expectations_dir``:
-    other rule files than the default ones (their content is part of the cache key)."""
+    """:func:`pipeline.validate.validate` of the month, with the problems of units whose report
+    is unchanged from ``cache`` (and the problems of the units checked now kept in it).
+    ``expectations_dir``: other rule files than the default ones (their content is part of the
+    cache key).
+
+    The cache's grain is a unit's report (its accepted files together), not a file: RB-E114
+    counts codes over the report, which may be split by sheet kind over two files, and which of
+    a file's sheets count depends on the unit's other files (:func:`report_key`)."""
     from pipeline.validate import validate
 
     context = _context_key(period, registry, expectations_dir)
     previous_of = _previous_digests(previous)
+    reports: dict[str, list[Submission]] = {}
+    for s in submissions:
+        if s.accepted:
+            reports.setdefault(s.unit or "", []).append(s)
     keys = {
-        s.name: problems_key(context, s, previous_of.get(s.unit or "", ""))
-        for s in submissions
-        if s.accepted
+        unit: report_key(context, unit, subs, previous_of.get(unit, ""))
+        for unit, subs in reports.items()
     }
     kept: dict[str, list[Problem]] = {}
-    for name, key in keys.items():
+    for unit, key in keys.items():
         value = cache.get(KIND_PROBLEMS, key)
         if isinstance(value, list) and all(isinstance(p, Problem) for p in value):
-            kept[name] = value
-    changed = {name for name in keys if name not in kept}
+            kept[unit] = value
+    changed = {unit for unit in keys if unit not in kept}
+    files = {s.name for unit in changed for s in reports[unit]}
     result = validate(
         rows,
         submissions,
         period=period,
         registry=registry,
         previous=previous,
-        files=changed,
+        files=files,
         expectations_dir=expectations_dir or EXPECTATIONS_DIR,
     )
-    found: dict[str, list[Problem]] = {name: [] for name in changed}
+    unit_of = {s.name: unit for unit, subs in reports.items() for s in subs}
+    found: dict[str, list[Problem]] = {unit: [] for unit in changed}
     for p in result.problems:
-        found.setdefault(p.file or "", []).append(p)
-    for name in changed:
-        cache.put(KIND_PROBLEMS, keys[name], found[name])
-    cache.stats["berkas_diperiksa_gx"] += len(changed)
+        found.setdefault(unit_of.get(p.file or "", p.unit or ""), []).append(p)
+    for unit in changed:
+        cache.put(KIND_PROBLEMS, keys[unit], found[unit])
+    cache.stats["berkas_diperiksa_gx"] += len(files)
     result.problems = sort_problems([p for ps in kept.values() for p in ps] + result.problems)
     return result
 
@@ -105,10 +116,15 @@ def _rules_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def problems_key(context: str, sub: Submission, previous: str) -> str:
-    """The key of one accepted file's problems: the context, the file (name, content, unit) and
-    the digest of its unit's rows of the previous month."""
-    return key_of(context, sub.name, sub.sha256, sub.unit, previous)
+def report_key(context: str, unit: str, subs: list[Submission], previous: str) -> str:
+    """The key of one unit's problems: the context, the unit, each of its accepted files
+    (name, content, and the sheets whose rows count: another file of the unit may supply a
+    kind) and the digest of the unit's rows of the previous month."""
+    files = sorted(
+        (s.name, s.sha256, sorted((a.kind, a.sheet) for a in s.sheets if a.use == "used"))
+        for s in subs
+    )
+    return key_of(context, unit, files, previous)
 
 
 def _previous_digests(previous: pd.DataFrame | None) -> dict[str, str]:

@@ -29,7 +29,7 @@ import pandas as pd
 from pipeline import staged as staged_rows
 from pipeline.deliveries import Delivery, unit_deliveries
 from pipeline.figures import METRIC_KEYS, MOM_METRICS, MonthChange, RegencyFigures
-from pipeline.model import Metrics, Submission
+from pipeline.model import Metrics, Submission, reason_group
 from pipeline.plain import as_float, is_missing
 from pipeline.problems import Problem, Rule, load_catalogue
 from pipeline.registry import Period, Registry
@@ -480,12 +480,16 @@ def regency_metrics(
 
 
 def skipped_reasons(submissions: Iterable[Submission]) -> tuple[tuple[str, int, int], ...]:
-    """(reason, rows skipped for it, files with such a row), most rows first, then by reason."""
+    """(reason, rows skipped for it, files with such a row), most rows first, then by reason.
+    A reason naming the sheet or file used instead is counted by its general part
+    (:func:`pipeline.model.reason_group`: ``berkas digantikan``); the details are in the
+    manifest's ``files[].skipped``, and a regency-wide summary would grow a line per file."""
     rows: Counter[str] = Counter()
     files: Counter[str] = Counter()
     for s in submissions:
-        rows.update(skip.reason for skip in s.skipped)
-        files.update({skip.reason for skip in s.skipped})
+        reasons = [reason_group(skip.reason) for skip in s.skipped]
+        rows.update(reasons)
+        files.update(set(reasons))
     return tuple(
         (reason, n, files[reason])
         for reason, n in sorted(rows.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -33,6 +33,20 @@ class SheetLayout:
     missing_fields: tuple[str, ...] = ()  # fields of this kind with no column
 
 
+# Reasons of skipped rows whose details follow ": " (which sheet or file was used instead):
+# ``berkas digantikan: RB Umum diambil dari berkas X``. Set by ingest; regency-wide summaries
+# count them by their general part (:func:`reason_group`).
+REASON_SUPERSEDED = "berkas digantikan"
+REASON_UNUSED_SHEET = "lembar tidak direkap"
+DETAILED_REASONS = (REASON_SUPERSEDED, REASON_UNUSED_SHEET)
+
+
+def reason_group(reason: str) -> str:
+    """A skipped row's reason without its details (see :data:`DETAILED_REASONS`)."""
+    head, sep, _ = reason.partition(": ")
+    return head if sep and head in DETAILED_REASONS else reason
+
+
 @dataclass(frozen=True, kw_only=True)
 class SkippedRow:
     """A row read but not consolidated, and why (Indonesian reason)."""
@@ -49,8 +63,8 @@ SheetUse = Literal["used", "unused", "superseded", "rejected"]
 class SheetAccount:
     """Every row one action-plan sheet of a file yielded: ``rows_read == rows_consolidated +
     rows_skipped``. ``use``: ``used`` (its rows are consolidated), ``unused`` (another sheet of
-    the same kind was chosen, RB-E013), ``superseded`` (a later file of the unit holds this
-    kind), ``rejected`` (the file was rejected)."""
+    the same kind in the file was chosen, RB-E013), ``superseded`` (another file of the unit
+    supplies this kind: ``replaced_by``), ``rejected`` (the file was rejected)."""
 
     sheet: str  # the sheet's name as in the file
     kind: str  # "umum" | "tematik"
@@ -58,6 +72,7 @@ class SheetAccount:
     rows_read: int
     rows_consolidated: int
     rows_skipped: int
+    replaced_by: str | None = None  # superseded: the file whose sheet of this kind is used
 
 
 @dataclass(kw_only=True)

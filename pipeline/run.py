@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import __version__
+from pipeline import __version__, schema
 from pipeline.errors import RunError
 from pipeline.fsutil import commit, temporary_beside
 from pipeline.locale_id import number
@@ -368,6 +368,28 @@ def check_files(
     )
 
 
+def _sheet_lines(sub: Submission) -> list[str]:
+    """A sentence per action-plan sheet of an accepted or superseded file that was read but not
+    consolidated: another sheet of its kind was chosen, or another file supplies its kind."""
+    if sub.status == "rejected":
+        return []
+    out = []
+    for a in sub.sheets:
+        printed = schema.SHEETS[a.kind].name
+        if a.use == "superseded" and a.rows_read:
+            out.append(
+                f"Lembar '{a.sheet}' ({a.rows_read} baris) tidak direkap: rencana aksi {printed} "
+                f"diambil dari berkas {a.replaced_by}."
+            )
+        elif a.use == "unused" and a.rows_read:
+            chosen = next((u.sheet for u in sub.sheets if u.kind == a.kind and u.use == "used"), "")
+            out.append(
+                f"Lembar '{a.sheet}' ({a.rows_read} baris) tidak direkap: rencana aksi {printed} "
+                f"diambil dari lembar '{chosen}' berkas ini."
+            )
+    return out
+
+
 def format_check(report: CheckReport, *, as_json: bool = False) -> str:
     """Problems grouped by file and sheet, each with its cell reference (Indonesian)."""
     if as_json:
@@ -382,6 +404,19 @@ def format_check(report: CheckReport, *, as_json: bool = False) -> str:
                         "baris_dibaca": s.rows_read,
                         "baris_direkap": s.rows_consolidated,
                         "baris_dilewati": s.rows_skipped,
+                        "pembaca": s.reader,
+                        "lembar": [
+                            {
+                                "nama": a.sheet,
+                                "jenis": a.kind,
+                                "penggunaan": a.use,
+                                "baris_dibaca": a.rows_read,
+                                "baris_direkap": a.rows_consolidated,
+                                "baris_dilewati": a.rows_skipped,
+                                "diganti_oleh": a.replaced_by,
+                            }
+                            for a in s.sheets
+                        ],
                     }
                     for s in report.submissions
                 ],
@@ -403,6 +438,7 @@ def format_check(report: CheckReport, *, as_json: bool = False) -> str:
         lines.append(
             f"  {sub.rows_consolidated} rencana aksi terbaca, {sub.rows_skipped} baris dilewati."
         )
+        lines += [f"  {line}" for line in _sheet_lines(sub)]
         if not mine:
             lines.append("  Tidak ada masalah. Berkas siap dikirim.")
         by_sheet: dict[str, list[Problem]] = {}

@@ -163,10 +163,12 @@ def validate(
     :class:`RunError` only when a suite is broken or a rule cannot run.
 
     ``files``: the names of the files whose rows and sheets are checked (None: every file); the
-    rows of all files are returned. Every rule reads one file's rows (RB-E114 counts codes per
-    unit and file), so a file's problems are the same whichever other files are checked with
-    it: the run cache (:mod:`pipeline.incremental`) checks only the files that changed, in one
-    GX batch, and none at all (GX not even imported) when nothing changed.
+    rows of all files are returned. Every rule reads one unit's rows (RB-E114 counts codes over
+    a unit's report, which may be split over two files; RB-W102 compares with the unit's own
+    last month), so a unit's problems are the same whichever other units are checked with it,
+    as long as ``files`` holds all of its accepted files: the run cache
+    (:mod:`pipeline.incremental`) checks only the units whose files changed, in one GX batch,
+    and none at all (GX not even imported) when nothing changed.
 
     ``suite_pool`` (optional): an executor whose worker processes run the suites side by side
     (:func:`check_in_worker`, each worker loading and keeping the suite files itself). The
@@ -186,6 +188,7 @@ def validate(
     closed, running = _quarters(checked, submissions, period)
     plans = _rule_frame(
         checked,
+        reports=_reports(checked, submissions),
         closed=closed,
         running=running,
         previous=previous,
@@ -462,18 +465,38 @@ def _code_key(series: pd.Series) -> pd.Series:
     return _per_distinct(series, spellings.code_key)
 
 
+def _reports(rows: pd.DataFrame, submissions: Iterable[model.Submission] = ()) -> pd.Series:
+    """The report each row belongs to, the group in which RB-E114 counts codes: a unit's
+    accepted rows of one month, whichever file they came from (a report may be split by sheet
+    kind over two files, :mod:`pipeline.ingest`). In a run every file is of the run's month;
+    ``check`` may meet one unit's files of several months. A file without a unit (never in a
+    run: such a file is rejected) is a report of its own. One key per file, not per row."""
+    period = {sub.name: sub.period or "" for sub in submissions}
+    codes, files = pd.factorize(rows["_file"].to_numpy(dtype=object), use_na_sentinel=False)
+    units = rows["_unit"].to_numpy(dtype=object)
+    _, first = np.unique(codes, return_index=True)
+    keys = [
+        f"u\0{units[at]}\0{period.get(name, '')}" if not is_missing(units[at]) else f"f\0{name}"
+        for name, at in zip(files, first, strict=True)
+    ]
+    return pd.Series(np.array(keys, dtype=object)[codes], index=rows.index, dtype=object)
+
+
 def _rule_frame(
     staged: pd.DataFrame,
     *,
+    reports: pd.Series | None = None,
     closed: np.ndarray,
     running: np.ndarray,
     previous: pd.DataFrame | None,
     threshold: float,
 ) -> pd.DataFrame:
     """The staged rows plus the plan-level helper columns (both kinds together, so that
-    RB-E114 counts a code across RB Umum and RB Tematik): closed and running quarter, whether
+    RB-E114 counts a code across RB Umum and RB Tematik of a unit's report, :func:`_reports`):
+    closed and running quarter, whether
     any realisation is above 0, whether the closed quarter is behind target, how often the code
-    occurs, the realisation threshold and last month's targets. Cell rows are built from it."""
+    occurs in the report and where (``_kode_di``, for RB-E114's message: not given to GX), the
+    realisation threshold and last month's targets. Cell rows are built from it."""
     n = len(staged)
     realisasi = staged[list(schema.REALISASI_FIELDS)]
     behind = np.zeros(n, dtype=bool)
@@ -481,9 +504,10 @@ def _rule_frame(
         below = (staged[f"realisasi_tw{q}"] < staged[f"target_tw{q}"]).to_numpy(dtype=bool)
         behind |= (closed == q) & below
     key = _code_key(staged["kode"])
-    # One accepted file per unit in a run; in ``check`` files of an unknown unit ("?") must not
-    # be compared with each other, hence the file in the key.
-    repeats = staged.assign(_k=key).groupby(["_unit", "_file", "_k"])["_k"].transform("size")
+    if reports is None:
+        reports = _reports(staged)
+    repeats = staged.assign(_r=reports, _k=key).groupby(["_r", "_k"])["_k"].transform("size")
+    places = _duplicate_places(staged, reports, key, repeats.to_numpy() > 1)
     last = _previous_targets(staged.assign(_k=key), previous)
     return staged.assign(
         _tw_tutup=closed,
@@ -491,9 +515,48 @@ def _rule_frame(
         _ada_realisasi=(realisasi > 0).any(axis=1).to_numpy(dtype=bool),
         _tertinggal=behind,
         _kode_kembar=repeats.astype(float),
+        _kode_di=places,
         _ambang_persen=threshold,
         **{f"_target_lalu_tw{q}": last[f"target_tw{q}"].to_numpy(float) for q in schema.QUARTERS},
     )
+
+
+MAX_PLACES = 5  # cells an RB-E114 message lists before "dan N lainnya"
+
+
+def _duplicate_places(
+    staged: pd.DataFrame, reports: pd.Series, key: pd.Series, duplicated: np.ndarray
+) -> np.ndarray:
+    """For each row whose code occurs more than once in its report, every cell holding that
+    code (``RB Umum!A5, RB Tematik!A7``; each with its file when the report's copies are in
+    several files, as in a report split by sheet kind); None elsewhere. Only duplicated rows
+    are visited."""
+    out = np.full(len(staged), None, dtype=object)
+    at = np.flatnonzero(duplicated)
+    if not len(at):
+        return out
+    rows = staged.iloc[at]
+    cells = [
+        (schema.cell_ref(sheet, col, row) or str(sheet), file)
+        for sheet, col, row, file in zip(
+            rows["_sheet"], rows["_col_kode"], rows["_row"], rows["_file"], strict=True
+        )
+    ]
+    groups: dict[tuple[object, object], list[int]] = {}
+    for i, group in enumerate(zip(reports.to_numpy()[at], key.to_numpy()[at], strict=True)):
+        groups.setdefault(group, []).append(i)
+    for members in groups.values():
+        several = len({cells[i][1] for i in members}) > 1
+        shown = [
+            f"{cell} (berkas {file})" if several else cell
+            for cell, file in (cells[i] for i in members[:MAX_PLACES])
+        ]
+        if len(members) > MAX_PLACES:
+            shown.append(f"dan {len(members) - MAX_PLACES} lainnya")
+        text = ", ".join(shown)
+        for i in members:
+            out[at[i]] = text
+    return out
 
 
 def _previous_targets(frame: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:

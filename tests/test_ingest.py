@@ -360,8 +360,12 @@ def test_superseded_file_names_its_replacement_and_its_rows_are_skipped(ingested
     assert DINKES_NEW in w001.message and w001.unit == "DINKES" and w001.file == DINKES_OLD
     assert old.rows_read == 2 and old.rows_consolidated == 0
     assert {(k.sheet, k.row, k.reason) for k in old.skipped} == {
-        ("RB Umum", 5, "berkas digantikan"),
-        ("RB Tematik", 5, "berkas digantikan"),
+        ("RB Umum", 5, f"berkas digantikan: RB Umum diambil dari berkas {DINKES_NEW}"),
+        ("RB Tematik", 5, f"berkas digantikan: RB Tematik diambil dari berkas {DINKES_NEW}"),
+    }
+    assert {(a.sheet, a.use, a.replaced_by) for a in old.sheets} == {
+        ("RB Umum", "superseded", DINKES_NEW),
+        ("RB Tematik", "superseded", DINKES_NEW),
     }
 
 

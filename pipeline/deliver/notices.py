@@ -65,7 +65,7 @@ class UnitNotice:
     settings: Settings
     email: tuple[str, ...]
     telepon: str | None
-    file: str | None  # the accepted file (feedback only)
+    file: str | None  # the accepted file, or files joined by " dan " (feedback only)
     on_time: bool | None
     rows: int
     errors: int
@@ -122,11 +122,14 @@ def build_notices(
         fixes.setdefault(unit, []).append(Fix(where=_get(p, "cell") or file, message=message))
         first_error.setdefault((unit, file), message)
     rejected: dict[str, list[tuple[str, str]]] = {}
+    accepted: dict[str, list[str]] = {}  # a report may be split by sheet kind over two files
     for f in sorted(files, key=lambda f: _get(f, "name") or ""):
         unit, name = _get(f, "unit"), _get(f, "name")
         if unit and _get(f, "status") == "rejected":
             reason = first_error.get((unit, name), "berkas tidak dapat direkap")
             rejected.setdefault(unit, []).append((name, reason))
+        elif unit and _get(f, "status") == "accepted":
+            accepted.setdefault(unit, []).append(name)
     written = {str(o).replace("\\", "/") for o in outputs}
     out = []
     for u in units:
@@ -146,7 +149,7 @@ def build_notices(
                 settings=registry.settings,
                 email=unit.email,
                 telepon=unit.telepon,
-                file=u.get("file") if submitted else None,
+                file=(" dan ".join(accepted.get(kode, ())) or u.get("file")) if submitted else None,
                 on_time=u.get("on_time") if submitted else None,
                 rows=int(u.get("rows") or 0),
                 errors=int(u.get("errors") or 0),

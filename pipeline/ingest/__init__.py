@@ -11,12 +11,22 @@ against the registry and the month, the file's status, superseded files, and one
 
 A file is **rejected** when it cannot be read, its unit is unknown (RB-E005), it is for another
 month (RB-E006), neither action-plan sheet has a header (RB-E008/RB-E009), or it holds no action
-plan at all (RB-E004). Of two accepted files of one unit the one modified last wins (ties: the
-later name in sort order); the other is **superseded** (RB-W001 naming the file that replaced
-it). Rows of rejected and superseded files are counted as read and reported as skipped ("berkas
-ditolak" / "berkas digantikan"), so rows read = rows consolidated + rows skipped for every file;
-their row- and cell-level problems are dropped (the unit fixes the file that counts), their
-file-level problems are kept.
+plan at all (RB-E004).
+
+**Superseding by sheet kind.** A unit may split its report (RB Umum in one file, RB Tematik in
+another) and send corrections. Of its accepted files, each kind of plans comes from one file:
+the one modified last (ties: the later name in sort order) whose sheet of that kind holds plans
+(an empty sheet never replaces plans; when no file holds plans of a kind, the last file with
+such a sheet). A file whose kinds are all supplied by other files is **superseded**; a file any
+of whose kinds is used stays **accepted**, its other sheets marked ``superseded`` in
+``Submission.sheets`` (``replaced_by`` names the file used instead). RB-W001 tells a file which
+of its plans were replaced and by which file; a missing sheet (RB-W004) that another file of the
+unit supplies is no longer reported.
+
+Rows of rejected files and of superseded sheets are counted as read and reported as skipped
+("berkas ditolak" / "berkas digantikan: RB Umum diambil dari berkas X"), so rows read = rows
+consolidated + rows skipped for every file and every sheet; their row- and cell-level problems
+are dropped (the unit fixes the sheets that count), file- and sheet-level problems are kept.
 
 This module is imported by the worker processes' fork server: keep heavy imports (pandas)
 inside the functions that need them.
@@ -29,7 +39,7 @@ import datetime as dt
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from pipeline import schema
 from pipeline import staged as staged_rows
@@ -39,7 +49,15 @@ from pipeline.ingest.layout import MAX_HEADER_START, action_sheet_candidates
 from pipeline.ingest.limits import DEFAULT_LIMITS, Limits
 from pipeline.ingest.rows import RAW_FIELDS, STAGED_FIELDS, SheetRows, extract_rows
 from pipeline.ingest.workbook import ReadFailure, WorkbookData
-from pipeline.model import IngestResult, SheetAccount, SheetUse, SkippedRow, Submission
+from pipeline.model import (
+    REASON_SUPERSEDED,
+    REASON_UNUSED_SHEET,
+    IngestResult,
+    SheetAccount,
+    SheetUse,
+    SkippedRow,
+    Submission,
+)
 from pipeline.problems import Problem, make_problem
 from pipeline.registry import REFERENCE_FILE, REGISTRY_FILE, SETTINGS_FILE, Period, Registry
 
@@ -50,8 +68,6 @@ if TYPE_CHECKING:
     from pipeline.ingest.pool import Outcome
 
 REASON_REJECTED = "berkas ditolak"
-REASON_SUPERSEDED = "berkas digantikan"
-REASON_UNUSED_SHEET = "lembar tidak direkap"
 # Files of a month folder that are configuration, not submissions (registry.load_registry).
 CONFIG_FILES = frozenset({REGISTRY_FILE, REFERENCE_FILE, SETTINGS_FILE})
 
@@ -179,13 +195,26 @@ def read_and_parse(item: tuple[str, Limits]) -> FileParse:
 @dataclass(kw_only=True)
 class _Staged:
     """A submission and the sheets it yielded (parent-side bookkeeping). ``sheets``: the sheet
-    used for each kind; ``unused``: other sheets of a kind, with the reason their rows are
-    skipped."""
+    chosen for each kind; ``unused``: other sheets of a kind, with the reason their rows are
+    skipped; ``replaced``: kind -> the other file of the unit whose sheet of that kind is used
+    instead (:func:`_resolve_superseded`); ``used``: the sheets whose rows are consolidated
+    (set by :func:`_conclude`)."""
 
     submission: Submission
     sheets: tuple[SheetRows, ...] = ()
     unused: list[tuple[SheetRows, str]] = field(default_factory=list)
     cell_problems: list[Problem] = field(default_factory=list)
+    replaced: dict[str, Submission] = field(default_factory=dict)
+    used: tuple[SheetRows, ...] = ()
+
+    def chosen(self, kind: str) -> SheetRows | None:
+        """The sheet chosen for ``kind`` in this file, if it has one."""
+        return next((s for s in self.sheets if s.layout.kind == kind), None)
+
+    def holds(self, kind: str) -> bool:
+        """Whether this file's sheet of ``kind`` holds action plans."""
+        sheet = self.chosen(kind)
+        return sheet is not None and bool(sheet.rows)
 
 
 def _new_submission(path: Path, base: Path | None) -> Submission:
@@ -247,7 +276,7 @@ def _settle(
         cell_problems=[_placed(p, sub) for s in parsed.sheets for p in s.problems],
     )
     if ident.rejected or not parsed.sheets:
-        _set_aside(staged, "rejected")
+        sub.status = "rejected"
     elif not any(s.rows for s in parsed.sheets):
         names = " dan ".join(s.layout.sheet for s in parsed.sheets)
         sub.problems.append(
@@ -257,7 +286,7 @@ def _settle(
                 sub,
             )
         )
-        _set_aside(staged, "rejected")
+        sub.status = "rejected"
     return staged
 
 
@@ -273,23 +302,143 @@ def _rows_of(sheet: SheetRows) -> list[int]:
     return sorted([r[0] for r in sheet.rows] + [k.row for k in sheet.skipped])
 
 
-def _set_aside(staged: _Staged, status: Literal["rejected", "superseded"]) -> None:
-    """Reject or supersede a file: every row read becomes a skipped row with the file's fate."""
-    sub = staged.submission
-    sub.status = status
-    reason = REASON_REJECTED if status == "rejected" else REASON_SUPERSEDED
-    sheets = [*staged.sheets, *(sheet for sheet, _ in staged.unused)]
-    sub.skipped = [
-        SkippedRow(sheet=sheet.layout.sheet, row=row, reason=reason)
-        for sheet in sheets
-        for row in _rows_of(sheet)
-    ]
-    sub.rows_consolidated = 0
-    sub.sheets = [_account(sheet, status, consolidated=0) for sheet in sheets]
-    staged.cell_problems = []
+# --------------------------------------------------------------------------------------------
+# Superseding by sheet kind
+# --------------------------------------------------------------------------------------------
 
 
-def _account(sheet: SheetRows, use: SheetUse, *, consolidated: int) -> SheetAccount:
+def _resolve_superseded(staged: list[_Staged]) -> None:
+    """Of several accepted files of one unit, each kind of plans comes from one file: the one
+    modified last (ties: the later name) whose sheet of that kind holds plans (else, when no
+    file holds plans of that kind, the last one with such a sheet). A file loses only the kinds
+    another file supplies: it stays ``accepted`` while any of its kinds is used and is
+    ``superseded`` when none is. RB-W001 tells a file which of its kinds holding plans were
+    replaced, and by which file; RB-W004 (a sheet missing) is dropped from a file whose missing
+    kind another file of the unit supplies (a report split over two files is complete)."""
+    by_unit: dict[str, list[_Staged]] = {}
+    for item in staged:
+        if item.submission.accepted:
+            by_unit.setdefault(item.submission.unit or "", []).append(item)
+    for items in by_unit.values():
+        items.sort(key=lambda s: (s.submission.modified, s.submission.name))
+        winners: dict[str, _Staged] = {}
+        for kind in schema.KINDS:
+            having = [item for item in items if item.chosen(kind) is not None]
+            holding = [item for item in having if item.holds(kind)]
+            if having:
+                winners[kind] = (holding or having)[-1]
+        for item in items:
+            item.replaced = {
+                kind: winner.submission
+                for kind, winner in winners.items()
+                if winner is not item and item.chosen(kind) is not None
+            }
+            if not any(winner is item for winner in winners.values()):
+                item.submission.status = "superseded"
+            _replaced_warning(item)
+            supplied = {kind for kind, winner in winners.items() if winner is not item}
+            _drop_answered_missing_sheet(item, supplied)
+
+
+def _replaced_warning(item: _Staged) -> None:
+    """RB-W001 on a file some of whose plans a later file of the unit replaced (none when only
+    empty sheets were replaced: nothing of the unit's was set aside)."""
+    sub = item.submission
+    lost = {kind: winner for kind, winner in item.replaced.items() if item.holds(kind)}
+    if not lost:
+        return
+
+    def by(winner: Submission) -> str:
+        return f"{winner.name} (diubah {winner.modified:%d/%m/%Y %H:%M})"
+
+    later = "kiriman unit yang sama yang lebih baru"
+    if sub.status == "superseded" and len({w.name for w in lost.values()}) == 1:
+        message = (
+            f"Berkas ini digantikan oleh {by(next(iter(lost.values())))}, {later}; berkas ini "
+            "tidak direkap."
+        )
+    elif sub.status == "superseded":
+        parts = ", ".join(f"{schema.SHEETS[k].name} oleh {by(w)}" for k, w in lost.items())
+        message = (
+            f"Berkas ini digantikan oleh {later}: rencana aksi {parts}; berkas ini tidak direkap."
+        )
+    else:
+        parts = ", ".join(f"{schema.SHEETS[k].name} oleh {by(w)}" for k, w in lost.items())
+        kept = " dan ".join(
+            schema.SHEETS[s.layout.kind].name
+            for s in item.sheets
+            if s.layout.kind not in item.replaced
+        )
+        message = (
+            f"Sebagian berkas ini digantikan oleh {later}: rencana aksi {parts}. Rencana aksi "
+            f"{kept} dari berkas ini tetap direkap."
+        )
+    sub.problems.append(_problem("RB-W001", message, sub))
+
+
+def _drop_answered_missing_sheet(item: _Staged, supplied: set[str]) -> None:
+    """Drop RB-W004 from a file whose missing kind another file of the unit supplies. (RB-W004
+    stands only when exactly one kind has no sheet while the other's sheet holds plans.)"""
+    missing = set(schema.KINDS) - {s.layout.kind for s in item.sheets}
+    if missing and missing <= supplied:
+        sub = item.submission
+        sub.problems = [p for p in sub.problems if p.code != "RB-W004"]
+
+
+def _superseded_reason(kind: str, winner: Submission, sub: Submission) -> str:
+    """Why a sheet's rows are skipped when another file of the unit supplies its kind."""
+    later = (winner.modified, winner.name) > (sub.modified, sub.name)
+    head = REASON_SUPERSEDED if later else REASON_UNUSED_SHEET
+    return f"{head}: {schema.SHEETS[kind].name} diambil dari berkas {winner.name}"
+
+
+def _conclude(item: _Staged) -> None:
+    """Every sheet's fate and every row's: the rows of the used sheets are consolidated (their
+    own skipped rows keep their reasons), every row of another sheet is skipped with the
+    reason of its sheet (file rejected, kind supplied by another file, another sheet of the
+    kind chosen). Cell problems are kept for used sheets only."""
+    sub = item.submission
+
+    def fate(kind: str) -> tuple[SheetUse, str, str | None] | None:
+        if sub.status == "rejected":
+            return "rejected", REASON_REJECTED, None
+        winner = item.replaced.get(kind)
+        if winner is not None:
+            return "superseded", _superseded_reason(kind, winner, sub), winner.name
+        return None
+
+    used: list[SheetRows] = []
+    sub.skipped, sub.sheets = [], []
+    for sheet in item.sheets:
+        set_aside = fate(sheet.layout.kind)
+        if set_aside is None:
+            used.append(sheet)
+            sub.skipped.extend(sheet.skipped)
+            sub.sheets.append(_account(sheet, "used", consolidated=len(sheet.rows)))
+        else:
+            _skip_sheet(sub, sheet, *set_aside)
+    for sheet, reason in item.unused:
+        _skip_sheet(sub, sheet, *(fate(sheet.layout.kind) or ("unused", reason, None)))
+    item.used = tuple(used)
+    sub.rows_consolidated = sum(len(s.rows) for s in used)
+    if sub.accepted:
+        sub.layouts = [s.layout for s in used]
+        names = {s.layout.sheet for s in used}
+        sub.problems.extend(p for p in item.cell_problems if p.sheet in names)
+
+
+def _skip_sheet(
+    sub: Submission, sheet: SheetRows, use: SheetUse, reason: str, replaced_by: str | None
+) -> None:
+    sub.skipped.extend(
+        SkippedRow(sheet=sheet.layout.sheet, row=row, reason=reason) for row in _rows_of(sheet)
+    )
+    sub.sheets.append(_account(sheet, use, consolidated=0, replaced_by=replaced_by))
+
+
+def _account(
+    sheet: SheetRows, use: SheetUse, *, consolidated: int, replaced_by: str | None = None
+) -> SheetAccount:
     return SheetAccount(
         sheet=sheet.layout.sheet,
         kind=sheet.layout.kind,
@@ -297,45 +446,8 @@ def _account(sheet: SheetRows, use: SheetUse, *, consolidated: int) -> SheetAcco
         rows_read=sheet.rows_read,
         rows_consolidated=consolidated,
         rows_skipped=sheet.rows_read - consolidated,
+        replaced_by=replaced_by,
     )
-
-
-def _resolve_superseded(staged: list[_Staged]) -> None:
-    """Of several accepted files of one unit, keep the one modified last (ties: later name)."""
-    by_unit: dict[str, list[_Staged]] = {}
-    for item in staged:
-        if item.submission.accepted:
-            by_unit.setdefault(item.submission.unit or "", []).append(item)
-    for items in by_unit.values():
-        if len(items) < 2:
-            continue
-        items.sort(key=lambda s: (s.submission.modified, s.submission.name))
-        winner = items[-1].submission
-        for item in items[:-1]:
-            _set_aside(item, "superseded")
-            item.submission.problems.append(
-                _problem(
-                    "RB-W001",
-                    f"Berkas ini digantikan oleh {winner.name} (diubah "
-                    f"{winner.modified:%d/%m/%Y %H:%M}), kiriman unit yang sama yang lebih baru; "
-                    "hanya berkas itu yang direkap.",
-                    item.submission,
-                )
-            )
-
-
-def _accept(staged: _Staged) -> None:
-    sub = staged.submission
-    sub.skipped = [k for s in staged.sheets for k in s.skipped] + [
-        SkippedRow(sheet=sheet.layout.sheet, row=row, reason=reason)
-        for sheet, reason in staged.unused
-        for row in _rows_of(sheet)
-    ]
-    sub.rows_consolidated = sum(len(s.rows) for s in staged.sheets)
-    sub.sheets = [_account(s, "used", consolidated=len(s.rows)) for s in staged.sheets] + [
-        _account(sheet, "unused", consolidated=0) for sheet, _ in staged.unused
-    ]
-    sub.problems.extend(staged.cell_problems)
 
 
 def staged_frame(staged: list[_Staged]) -> pd.DataFrame:
@@ -350,7 +462,7 @@ def staged_frame(staged: list[_Staged]) -> pd.DataFrame:
     )
     for item in accepted:
         sub = item.submission
-        for sheet in sorted(item.sheets, key=lambda s: kind_order[s.layout.kind]):
+        for sheet in sorted(item.used, key=lambda s: kind_order[s.layout.kind]):
             layout = sheet.layout
             prefix = (sub.unit, sub.name, layout.sheet, layout.kind)
             letters = tuple(layout.columns.get(f) for f in STAGED_FIELDS)
@@ -383,8 +495,7 @@ def ingest_files(
     staged = [_settle(s, o, registry, period) for s, o in zip(submissions, outcomes, strict=True)]
     _resolve_superseded(staged)
     for item in staged:
-        if item.submission.accepted:
-            _accept(item)
+        _conclude(item)
     return IngestResult(submissions=submissions, rows=staged_frame(staged))
 
 

@@ -21,7 +21,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pipeline import __version__
+from pipeline import __version__, schema
+from pipeline.deliveries import report_sources
 from pipeline.figures import METRIC_KEYS
 from pipeline.fsutil import write_text_atomic
 from pipeline.model import RunResult
@@ -57,6 +58,7 @@ def _files(run: RunResult) -> list[dict[str, Any]]:
                         "rows_read": a.rows_read,
                         "rows_consolidated": a.rows_consolidated,
                         "rows_skipped": a.rows_skipped,
+                        "replaced_by": a.replaced_by,
                     }
                     for a in s.sheets
                 ],
@@ -73,6 +75,7 @@ def _files(run: RunResult) -> list[dict[str, Any]]:
 def unit_records(run: RunResult) -> list[dict[str, Any]]:
     """The manifest's ``units``: one record per registry unit, in registry order."""
     by_code = {row["kode"]: row for row in run.metrics.units.to_dict("records")}
+    sources = report_sources(run.submissions)
     out = []
     for unit in run.registry.units:
         u = by_code.get(unit.kode, {})
@@ -89,6 +92,24 @@ def unit_records(run: RunResult) -> list[dict[str, Any]]:
         record.update({key: as_float(u.get(key)) for key in METRIC_KEYS})
         record["rank"] = as_int(u.get("rank"))
         record["file"] = u.get("file") if submitted else None
+        mine = sources.get(unit.kode, {})
+        record["sumber"] = (
+            {
+                kind: (
+                    {
+                        "file": mine[kind].file,
+                        "sheet": mine[kind].sheet,
+                        "reader": mine[kind].reader,
+                        "rows": mine[kind].rows,
+                    }
+                    if kind in mine
+                    else None
+                )
+                for kind in schema.KINDS
+            }
+            if submitted
+            else None
+        )
         out.append(record)
     return out
 

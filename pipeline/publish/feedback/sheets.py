@@ -25,9 +25,11 @@ from pipeline.publish.styles import (
 
 @dataclass(frozen=True, kw_only=True)
 class Placement:
-    """Where one sheet kind of the accepted file sits: its name and header row in the file and
-    the column of each field (the template's when the sheet is missing)."""
+    """Where one sheet kind sits in the file it was consolidated from: that file, the sheet's
+    name and header row there and the column of each field (the template's when no file has
+    the sheet)."""
 
+    source_file: str | None  # the accepted file this kind came from (None: none has the sheet)
     source_sheet: str | None  # None: the file has no such sheet
     header_row: int  # 1-based
     columns: dict[str, str]
@@ -35,22 +37,27 @@ class Placement:
 
 
 def rendered_layouts(view: UnitView) -> dict[str, Placement]:
-    """Sheet kinds to re-render (none when no file was accepted), with their placement."""
-    accepted = view.accepted
-    if accepted is None:
+    """Sheet kinds to re-render (none when no file was accepted), with their placement. Each
+    kind is placed as in the file it was consolidated from (:meth:`UnitView.source`): a report
+    split over two files shows each sheet at its own file's addresses."""
+    if view.accepted is None:
         return {}
     out = {}
     for kind in schema.KINDS:
-        layout: SheetLayout | None = next((lo for lo in accepted.layouts if lo.kind == kind), None)
-        rows = _rows_of(view, kind, accepted)
+        source = view.source(kind)
+        layouts = source.layouts if source else []
+        layout: SheetLayout | None = next((lo for lo in layouts if lo.kind == kind), None)
+        rows = _rows_of(view, kind, source)
         columns = dict(layout.columns) if layout else {}
         for f in schema.SHEETS[kind].fields:
             if f.name not in columns and rows:
                 letters = [r[f"_col_{f.name}"] for r in rows if not is_missing(r[f"_col_{f.name}"])]
                 if letters:
                     columns[f.name] = str(letters[0])
+        name = source.name if source else None
         if layout:
             placement = Placement(
+                source_file=name,
                 source_sheet=layout.sheet,
                 header_row=layout.header_rows[-1] if layout.header_rows else 1,
                 columns=columns,
@@ -58,6 +65,7 @@ def rendered_layouts(view: UnitView) -> dict[str, Placement]:
             )
         elif rows:
             placement = Placement(
+                source_file=name,
                 source_sheet=str(rows[0]["_sheet"]),
                 header_row=max(int(min(r["_row"] for r in rows)) - 1, 1),
                 columns=columns,
@@ -68,15 +76,20 @@ def rendered_layouts(view: UnitView) -> dict[str, Placement]:
                 for f in schema.SHEETS[kind].fields
             }
             placement = Placement(
-                source_sheet=None, header_row=schema.TEMPLATE_HEADER_ROW, columns=template
+                source_file=None,
+                source_sheet=None,
+                header_row=schema.TEMPLATE_HEADER_ROW,
+                columns=template,
             )
         out[kind] = placement
     return out
 
 
-def _rows_of(view: UnitView, kind: str, accepted: Submission) -> list[dict[str, Any]]:
-    """The view's plans of ``kind`` from its accepted file, in frame order."""
-    return [r for r in view.plans if r["_kind"] == kind and r["_file"] == accepted.name]
+def _rows_of(view: UnitView, kind: str, source: Submission | None) -> list[dict[str, Any]]:
+    """The view's plans of ``kind`` from the file that kind came from, in frame order."""
+    if source is None:
+        return []
+    return [r for r in view.plans if r["_kind"] == kind and r["_file"] == source.name]
 
 
 def render_rows(
@@ -84,8 +97,7 @@ def render_rows(
 ) -> dict[tuple[str, str, int, str], str]:
     """Write the sender's rows of ``kind`` at their own addresses; return the problem cells
     shown here as ``(file, their sheet, row, column) -> this sheet's name``."""
-    accepted = view.accepted
-    assert accepted is not None  # sheets are rendered only for a sender with an accepted file
+    source = view.source(kind) if place.source_file is not None else None
     fields = schema.SHEETS[kind].fields
     grid: dict[tuple[int, str], tuple[object, str]] = {}
     for f in fields:
@@ -106,7 +118,7 @@ def render_rows(
         )
         for f in fields
     ]
-    for plan in _rows_of(view, kind, accepted):
+    for plan in _rows_of(view, kind, source):
         row = int(plan["_row"])
         for name, col_key, raw_key, fallback, number_style, text_style in specs:
             letter = str(to_plain(plan.get(col_key)) or fallback or "")
@@ -118,9 +130,9 @@ def render_rows(
             grid[(row, str(letter))] = (value, style)
 
     marks: dict[tuple[int, str], list[Problem]] = {}
-    if place.source_sheet is not None:
+    if place.source_file is not None and place.source_sheet is not None:
         for p in view.problems:
-            if p.file == accepted.name and p.sheet == place.source_sheet and p.row and p.column:
+            if p.file == place.source_file and p.sheet == place.source_sheet and p.row and p.column:
                 marks.setdefault((p.row, p.column), []).append(p)
     for key, found in marks.items():
         grid.setdefault(key, (found[0].value, "text"))
@@ -165,25 +177,25 @@ def render_rows(
         header_row=place.header_row - 1,
     )
     return {
-        (accepted.name, place.source_sheet, row, letter): sheet.name
+        (place.source_file, place.source_sheet, row, letter): sheet.name
         for (row, letter) in marks
-        if place.source_sheet is not None
+        if place.source_file is not None and place.source_sheet is not None
     }
 
 
 def _sheet_notes(sheet: Sheet, view: UnitView, kind: str, place: Placement, used: set[int]) -> None:
     """Explain the sheet in the free rows above its header (when there are any)."""
-    accepted = view.accepted
-    assert accepted is not None  # as in render_rows
-    if place.source_sheet is None:
+    printed = schema.SHEETS[kind].name
+    if place.source_file is None or place.source_sheet is None:
+        files = ", ".join(s.name for s in view.accepted_files)
         notes = [
-            f"Lembar {schema.SHEETS[kind].name} tidak ditemukan di berkas Anda "
-            f"({accepted.name}); lihat lembar {SHEET_FIXES}.",
+            f"Lembar {printed} tidak ditemukan di berkas Anda ({files}); lihat lembar "
+            f"{SHEET_FIXES}.",
         ]
     else:
         notes = [
             f"Baris dan kolom lembar ini sama dengan lembar '{place.source_sheet}' di berkas "
-            f"{accepted.name}.",
+            f"{place.source_file}.",
             "Sel merah = kesalahan, sel kuning = peringatan. Arahkan kursor ke sel bertanda "
             "untuk membaca pesan dan cara memperbaikinya.",
         ]

@@ -4,10 +4,12 @@ figures beside the regency's medians."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
+from pipeline import schema
 from pipeline.locale_id import number, tanggal
 from pipeline.metrics import STATUS_COUNTS
-from pipeline.model import STATUS_LABEL, Submission
+from pipeline.model import STATUS_LABEL, SheetAccount, Submission
 from pipeline.plain import as_float, flag, to_plain
 from pipeline.problems import SEVERITY_LABEL, sort_problems
 from pipeline.publish.feedback.common import (
@@ -64,16 +66,140 @@ def _verdict(view: UnitView) -> tuple[str, str]:
     return "Laporan Anda lengkap dan sesuai semua aturan pemeriksaan. Terima kasih!", "good"
 
 
+def _kinds(accounts: Iterable[SheetAccount]) -> str:
+    """The printed sheet kinds of ``accounts`` ("RB Umum dan RB Tematik"), each once."""
+    names = dict.fromkeys(schema.SHEETS[a.kind].name for a in accounts)
+    return " dan ".join(names)
+
+
 def _file_note(sub: Submission, view: UnitView) -> str:
-    """What became of one of the sender's files, in a sentence or two."""
-    accepted = view.accepted
+    """What became of one of the sender's files, in a sentence or two. A report split over
+    several files says which kinds each file gave and which of its plans another file
+    replaced."""
+    replaced = [a for a in sub.sheets if a.use == "superseded" and a.rows_read and a.replaced_by]
     if sub.accepted:
-        return f"Direkap: {sub.rows_consolidated} rencana aksi."
+        used = [a for a in sub.sheets if a.use == "used" and a.rows_consolidated]
+        text = f"Direkap: {number(sub.rows_consolidated)} rencana aksi"
+        if used and (replaced or len(view.accepted_files) > 1):
+            text += f" {_kinds(used)}"
+        text += "."
+        for a in replaced:
+            text += (
+                f" Rencana aksi {schema.SHEETS[a.kind].name} berkas ini digantikan oleh "
+                f"{a.replaced_by}."
+            )
+        return text
     if sub.status == "superseded":
-        newer = f" oleh {accepted.name}" if accepted else ""
-        return f"Digantikan{newer}, berkas yang lebih baru; tidak direkap."
+        newer = list(dict.fromkeys(a.replaced_by for a in replaced if a.replaced_by))
+        if not newer and view.accepted:
+            newer = [view.accepted.name]
+        by = f" oleh {' dan '.join(newer)}" if newer else ""
+        return f"Digantikan{by}, berkas yang lebih baru; tidak direkap."
     reasons = [p.message for p in sort_problems(sub.problems) if p.is_error]
     return " ".join(reasons) or "Berkas tidak dapat direkap."
+
+
+FAST_READER = "calamine"  # the reader of nearly every file; another one is worth a word
+
+
+def _source_note(view: UnitView, sub: Submission, kind: str) -> str:
+    """One kind's line in "Asal rencana aksi": how many plans, and the reader when it was not
+    the fast one."""
+    plans = sum(1 for r in view.plans if r["_kind"] == kind and r["_file"] == sub.name)
+    text = f"{number(plans)} rencana aksi direkap."
+    if sub.reader and sub.reader != FAST_READER:
+        text += (
+            f" Berkas ini dibaca dengan pembaca kedua ({sub.reader}) karena pembaca utama tidak "
+            "dapat membacanya; isinya tetap terbaca dan direkap."
+        )
+    return text
+
+
+def _source_sheet(view: UnitView, sub: Submission, kind: str) -> str | None:
+    """The name of ``sub``'s sheet of ``kind`` whose plans were consolidated, if any."""
+    layout = next((lo for lo in sub.layouts if lo.kind == kind), None)
+    if layout is not None:
+        return layout.sheet
+    rows = (r["_sheet"] for r in view.plans if r["_kind"] == kind and r["_file"] == sub.name)
+    return next((str(name) for name in rows), None)
+
+
+def _sources_block(sheet: Sheet, view: UnitView, row: int) -> int:
+    """Per kind of plans, the file and sheet it was consolidated from; then every sheet of the
+    sender's files that was read but not consolidated (another sheet of the kind chosen, or
+    another file supplying the kind), with its rows. Returns the next free row."""
+    sheet.text(row, 0, "Asal rencana aksi yang direkap", "section")
+    sources = []
+    for kind in schema.KINDS:
+        printed = schema.SHEETS[kind].name
+        sub = view.source(kind)
+        used = _source_sheet(view, sub, kind) if sub else None
+        if sub is None or used is None:
+            sources.append(
+                (
+                    printed,
+                    "–",
+                    "–",
+                    f"Tidak ada: berkas Anda tidak memuat lembar {printed} (lihat lembar "
+                    f"{SHEET_FIXES}).",
+                )
+            )
+        else:
+            sources.append((printed, sub.name, used, _source_note(view, sub, kind)))
+    last = write_table(
+        sheet,
+        top=row + 1,
+        columns=[
+            Column(header="Jenis Rencana Aksi", width=SUMMARY_WIDTHS[0]),
+            Column(header="Berkas", style="wrap", width=SUMMARY_WIDTHS[1]),
+            Column(header="Lembar", style="wrap", width=SUMMARY_WIDTHS[2]),
+            Column(header="Keterangan", style="wrap", width=SUMMARY_WIDTHS[3]),
+        ],
+        rows=sources,
+    )
+    row = last + 2
+    left_out = [
+        (sub, a)
+        for sub in view.submissions
+        if sub.status != "rejected"
+        for a in sub.sheets
+        if a.use in ("unused", "superseded") and a.rows_read
+    ]
+    if not left_out:
+        return row
+    sheet.text(row, 0, "Lembar yang dibaca tetapi tidak direkap", "section")
+    last = write_table(
+        sheet,
+        top=row + 1,
+        columns=[
+            Column(header="Berkas", style="wrap", width=SUMMARY_WIDTHS[0]),
+            Column(header="Lembar", style="wrap", width=SUMMARY_WIDTHS[1]),
+            Column(header="Baris Dibaca", style="int", width=SUMMARY_WIDTHS[2]),
+            Column(header="Keterangan", style="wrap", width=SUMMARY_WIDTHS[3]),
+        ],
+        rows=[
+            (sub.name, a.sheet, a.rows_read, _left_out_note(view, sub, a)) for sub, a in left_out
+        ],
+    )
+    return last + 2
+
+
+def _left_out_note(view: UnitView, sub: Submission, account: SheetAccount) -> str:
+    """Why a sheet's rows were read but not consolidated, for the unit."""
+    printed = schema.SHEETS[account.kind].name
+    if account.use == "superseded":
+        newer = next((s for s in view.submissions if s.name == account.replaced_by), None)
+        later = newer is not None and (newer.modified, newer.name) > (sub.modified, sub.name)
+        return (
+            f"Tidak direkap: rencana aksi {printed} diambil dari berkas {account.replaced_by}"
+            + (", kiriman Anda yang lebih baru." if later else ".")
+        )
+    chosen = next((a.sheet for a in sub.sheets if a.kind == account.kind and a.use == "used"), None)
+    where = f"lembar '{chosen}'" if chosen else "lembar lain"
+    return (
+        f"Tidak direkap: rencana aksi {printed} diambil dari {where} di berkas yang sama "
+        f"(RB-E013, lihat lembar {SHEET_FIXES})."
+    )
 
 
 def _found(sub: Submission) -> str:
@@ -172,7 +298,8 @@ def write_summary(sheet: Sheet, view: UnitView, who: str) -> None:
             row += 1
     else:
         row = _status_block(sheet, view, accepted, row)
-        row = _metrics_block(sheet, view, row + 1)
+        row = _sources_block(sheet, view, row + 1)
+        row = _metrics_block(sheet, view, row)
 
     row += 1
     sheet.text(row, 0, "Masalah yang ditemukan", "section")
@@ -214,7 +341,7 @@ def _status_block(sheet: Sheet, view: UnitView, accepted: Submission, row: int) 
     sheet.text(row, 0, "Status laporan", "section")
     pairs = [
         ("Status", Cell(value="Diterima dan direkap", tone="good")),
-        ("Berkas direkap", accepted.name),
+        ("Berkas direkap", ", ".join(s.name for s in view.accepted_files)),
         ("Diterima pada", Cell(value=m.get("received") or accepted.modified, style="datetime")),
         (
             "Tepat waktu",

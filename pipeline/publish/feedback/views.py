@@ -45,7 +45,27 @@ class UnitView:
 
     @property
     def accepted(self) -> Submission | None:
+        """The first accepted file (by name), None when none was accepted."""
         return next((s for s in self.submissions if s.accepted), None)
+
+    @property
+    def accepted_files(self) -> tuple[Submission, ...]:
+        """Every accepted file: a report may be split by sheet kind over several files."""
+        return tuple(s for s in self.submissions if s.accepted)
+
+    def source(self, kind: str) -> Submission | None:
+        """The accepted file whose sheet of ``kind`` is consolidated (ingest marks it ``used``
+        in ``Submission.sheets``; a Submission built without that accounting: the first
+        accepted file with a layout of that kind, else the first accepted file). None when
+        no file was accepted."""
+        accepted = self.accepted_files
+        for sub in accepted:
+            if any(a.kind == kind and a.use == "used" for a in sub.sheets):
+                return sub
+        if any(sub.sheets for sub in accepted):
+            return None
+        with_layout = (s for s in accepted if any(lo.kind == kind for lo in s.layouts))
+        return next(with_layout, self.accepted)
 
     @property
     def errors(self) -> int:

@@ -37,7 +37,7 @@ def write_status_sheet(sheet: Sheet, run: RunResult) -> None:
         Column(header="Jenis"),
         Column(header="Laporan Diterima"),
         Column(header="Tepat Waktu"),
-        Column(header="Berkas Direkap", max_width=40),
+        Column(header="Berkas Direkap", style="wrap", max_width=40),
         Column(header="Waktu Terima", style="datetime"),
         Column(header="Rencana Aksi", style="int"),
         Column(header="Kesalahan", style="int"),
@@ -61,7 +61,8 @@ def write_status_sheet(sheet: Sheet, run: RunResult) -> None:
                     value="–" if on_time is None else on_time,
                     tone=None if on_time is None else ("good" if on_time else "warning"),
                 ),
-                u.get("file"),
+                # A report may be split by sheet kind over several accepted files.
+                "\n".join(s.name for s in mine if s.accepted) or u.get("file"),
                 u.get("received"),
                 u.get("rows") if submitted else None,
                 u.get("errors"),
