@@ -13,9 +13,10 @@ worker pool (a hostile file costs its own worker, never the server) and validate
 Great Expectations run: GX's fixed cost per run is most of a check, so on the deadline day 20
 waiting uploads cost little more than one.
 
-A batch never holds two uploads that identify as the same unit (ingest would mark one as
-superseded, which is a month-run rule, not a check result): such an upload waits for the next
-batch, and an upload whose unit only shows after reading is checked again on its own.
+A batch never holds two uploads that identify as the same unit (ingest would judge them as one
+report, superseding by sheet kind or counting duplicate codes across them: month-run rules,
+not a check result): such an upload waits for the next batch, and uploads whose unit only shows
+after reading are checked again each on its own.
 """
 
 from __future__ import annotations
@@ -223,7 +224,10 @@ class Checker:
             period,
             workers=max(1, min(self.workers, len(batch))),
         )
-        if len(batch) > 1 and any(s.status == "superseded" for s in ingested.submissions):
+        # Two uploads of one unit in a batch would be judged together (one superseding the
+        # other by sheet kind, or both halves of one report): each is checked on its own.
+        units = [s.unit for s in ingested.submissions if s.unit and s.status != "rejected"]
+        if len(batch) > 1 and len(units) != len(set(units)):
             return [pair for job in batch for pair in self._check([job])]
         validation = self._validate(ingested, period, registry)
         problems = sort_problems(ingested.problems + validation.problems)
