@@ -375,18 +375,17 @@ def _sheet_lines(sub: Submission) -> list[str]:
         return []
     out = []
     for a in sub.sheets:
-        printed = schema.SHEETS[a.kind].name
-        if a.use == "superseded" and a.rows_read:
-            out.append(
-                f"Lembar '{a.sheet}' ({a.rows_read} baris) tidak direkap: rencana aksi {printed} "
-                f"diambil dari berkas {a.replaced_by}."
-            )
-        elif a.use == "unused" and a.rows_read:
-            chosen = next((u.sheet for u in sub.sheets if u.kind == a.kind and u.use == "used"), "")
-            out.append(
-                f"Lembar '{a.sheet}' ({a.rows_read} baris) tidak direkap: rencana aksi {printed} "
-                f"diambil dari lembar '{chosen}' berkas ini."
-            )
+        if not a.rows_read or a.use not in ("superseded", "unused"):
+            continue
+        if a.use == "superseded":
+            source = f"berkas {a.replaced_by}"
+        else:
+            used = (u.sheet for u in sub.sheets if u.kind == a.kind and u.use == "used")
+            source = f"lembar '{next(used, '')}' berkas ini"
+        out.append(
+            f"Lembar '{a.sheet}' ({number(a.rows_read)} baris) tidak direkap: rencana aksi "
+            f"{schema.SHEETS[a.kind].name} diambil dari {source}."
+        )
     return out
 
 

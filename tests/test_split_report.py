@@ -106,6 +106,12 @@ def _check_sums(manifest: dict) -> None:
         assert sum(s["rows_consolidated"] for s in f["sheets"]) == f["rows_consolidated"]
 
 
+def _run(work: Path, outputs: str) -> None:
+    done = rbpipe("run", "--period", str(PERIOD), "--inputs", "masuk", "--outputs", outputs,
+                  cwd=work)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict:
     work = tmp_path_factory.mktemp("terpisah")
@@ -118,9 +124,7 @@ def runs(tmp_path_factory) -> dict:
         month / D2, "DINSOS", {"tematik": TEMATIK}, dt.datetime(2025, 11, 2, 9), without="umum"
     )
     sent = snapshot(month)
-    first = rbpipe("run", "--period", str(PERIOD), "--inputs", "masuk", "--outputs", "hangat",
-                   cwd=work)  # fmt: skip
-    assert first.returncode == 0, first.stderr
+    _run(work, "hangat")
     before = _manifest(work / "hangat")
     before_rows = _consolidated(work / "hangat", "DINKES")
     before_sources = _summary_table(work / "hangat", "DINKES", "Asal rencana aksi yang direkap")
@@ -129,12 +133,8 @@ def runs(tmp_path_factory) -> dict:
         month / C, "DINKES", {"umum": UMUM_C}, dt.datetime(2025, 11, 20, 14), without="tematik"
     )
     resent = snapshot(month)
-    warm = rbpipe("run", "--period", str(PERIOD), "--inputs", "masuk", "--outputs", "hangat",
-                  cwd=work)  # fmt: skip
-    assert warm.returncode == 0, warm.stderr
-    cold = rbpipe("run", "--period", str(PERIOD), "--inputs", "masuk", "--outputs", "dingin",
-                  cwd=work)  # fmt: skip
-    assert cold.returncode == 0, cold.stderr
+    _run(work, "hangat")  # the run cache of the first run is used
+    _run(work, "dingin")
     return {
         "work": work,
         "inputs": (sent, resent, snapshot(month)),
