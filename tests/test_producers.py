@@ -118,3 +118,24 @@ def test_consolidated_values_are_exactly_the_plans_of_every_producer(producers_r
                 for field in schema.SHEETS[kind].fields:
                     assert row[field.header] == plan.get(field.name), (name, field.name)
     book.close()
+
+
+def test_the_feedback_names_each_kinds_file_and_a_second_reader(producers_run):
+    """The feedback's "Asal rencana aksi" lists, per kind, the file and sheet the plans came
+    from, and the reader when it was not calamine."""
+    _, out = producers_run
+    for name, (kinds, reader, _) in EXPECTED.items():
+        path = out / "umpan_balik" / f"{UNITS[name]}_{PERIOD}_umpan_balik.xlsx"
+        ws = openpyxl.load_workbook(path)["Ringkasan"]
+        lines = [tuple(c.value for c in row[:4]) for row in ws.iter_rows()]
+        top = next(i for i, line in enumerate(lines) if line[0] == "Asal rencana aksi yang direkap")
+        sources = {line[0]: line for line in lines[top + 2 : top + 2 + len(schema.KINDS)]}
+        for kind in schema.KINDS:
+            printed = schema.SHEETS[kind].name
+            kind_file, _sheet, note = sources[printed][1:]
+            if kind not in kinds:
+                assert kind_file == "–" and f"tidak memuat lembar {printed}" in note, name
+                continue
+            assert kind_file == name, name
+            assert note.startswith(f"{len(PLANS[kind])} rencana aksi direkap."), name
+            assert (f"pembaca kedua ({reader})" in note) == (reader != "calamine"), name
