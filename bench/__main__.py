@@ -81,12 +81,8 @@ def main(
         out=out,
         regenerate=regenerate,
         sources=QUICK_SCENARIOS + SCENARIOS,
+        portal=not skip_portal,
     )
-    if not skip_portal:
-        from bench.portal import run_portal_bench
-
-        click.echo("")
-        run_portal_bench(out)
 
 
 if __name__ == "__main__":

@@ -367,6 +367,20 @@ def figures(
                 f"within +-{TARGET_LINEARITY:g}",
                 lambda v: abs(v) <= TARGET_LINEARITY,
             )
+    if portal := meta.get("portal"):
+        for key, label, label_id in (
+            ("demo", "demo workbooks", "bulan contoh"),
+            ("300", "a 300-plan workbook", "300 rencana aksi"),
+        ):
+            add(
+                f"portal: warm check p95 / cold check p50, {label}",
+                f"portal: periksa hangat p95 / dingin p50, {label_id}",
+                Spread.of([portal[f"ratio_{key}"]]),
+                2,
+                "",
+                "< 1/3 (issue 14)",
+                lambda v: v < 1 / 3,
+            )
     if help_times:
         add(
             "rbpipe --help",

@@ -110,10 +110,12 @@ def run_bench(
     echo=click.echo,
     regenerate=False,
     sources: tuple[Scenario, ...] = (),
+    portal: bool = False,
 ) -> Path:
     """Run ``scenarios``, print their tables and the targets, write the JSON (and a Markdown
     table for docs/decisions.md); return the JSON's path. ``regenerate``: make the inputs again
-    even when cached; ``sources``: more scenarios that a derived one may come from."""
+    even when cached; ``sources``: more scenarios that a derived one may come from; ``portal``:
+    measure the portal too (:mod:`bench.portal`), its figures among the targets."""
     data.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     meta = {
@@ -139,6 +141,13 @@ def run_bench(
             results[scenario.name] = run_scenario(
                 scenario, data, Path(work), echo, regenerate=regenerate, scenarios=by_name
             )
+    if portal:
+        from bench.portal import format_portal, portal_bench
+
+        echo("Portal ...")
+        meta["portal"] = portal_bench(echo)
+        for line in format_portal(meta["portal"]):
+            echo(line)
     meta["bench_s"] = time.perf_counter() - started
     meta["generated_s"] = sum(r.generated_s for r in results.values())
     meta["machine"]["load_average_end"] = list(os.getloadavg())

@@ -92,7 +92,7 @@ SCENARIOS = (
         label="51 unit x 300 rencana aksi per lembar (scale.py)",
         source="scale",
         plans=300,
-        rounds=3,
+        rounds=2,
         resend=1,
         peers=True,
     ),

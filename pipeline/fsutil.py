@@ -5,21 +5,29 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path in ``target``'s folder; on success it replaces ``target`` at once.
+def atomic_path(target: Path, *, committer: Committer | None = None) -> Iterator[Path]:
+    """Yield a temporary path in ``target``'s folder; on success it replaces ``target`` at once
+    (after an fsync: the file is on disk before it is visible under its name).
 
     A crash before the rename leaves the previous ``target`` untouched (the temporary file, named
-    ``.<name>.tmp-*``, is removed on failure and ignored by readers otherwise)."""
+    ``.<name>.tmp-*``, is removed on failure and ignored by readers otherwise). With a
+    ``committer``, the fsync and the rename happen in its thread, so that the caller goes on
+    with its next file meanwhile (:class:`Committer`)."""
     tmp_path = temporary_beside(target)
     try:
         yield tmp_path
-        commit(tmp_path, target)
+        if committer is not None:
+            committer.commit(tmp_path, target)
+        else:
+            commit(tmp_path, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -42,6 +50,45 @@ def commit(tmp: Path, target: Path) -> None:
         os.fsync(fh.fileno())
     os.chmod(tmp, 0o644)
     os.replace(tmp, target)
+
+
+class Committer:
+    """Commits finished temporary files of :func:`atomic_path` (:func:`commit`: fsync, then
+    rename) in a thread of its own: writing many small files (the feedback workbooks), the next
+    one is made while the last one waits for the disk (~3 ms an fsync here). Each file still
+    becomes visible only once it is on disk. :meth:`close` waits for every commit and raises the
+    first failure (the file concerned is left as its temporary, cleaned by the next run)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Path, Path] | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="rbpipe-commit", daemon=True)
+        self._thread.start()
+
+    def commit(self, tmp_path: Path, target: Path) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((tmp_path, target))
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    commit(*item)
+                except BaseException as exc:  # noqa: BLE001 - raised by close()
+                    self._error = exc
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def __enter__(self) -> Committer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:

@@ -53,7 +53,7 @@ from pipeline.model import Metrics, RunResult
 from pipeline.plain import JsonScalar, flag, json_scalar, json_tree
 from pipeline.registry import Period
 
-__all__ = ["History", "migrate", "read_arrivals", "trend_rows", "TREND_COLUMNS"]
+__all__ = ["History", "migrate", "plan_rows", "read_arrivals", "trend_rows", "TREND_COLUMNS"]
 
 TREND_COLUMNS = (
     "period",
@@ -284,10 +284,15 @@ class History:
         )
         return month, [json.loads(data) for (data,) in rows]
 
-    def record(self, run: RunResult) -> None:
-        """Store ``run`` as its month's snapshot, replacing any earlier one, in one transaction."""
+    def record(self, run: RunResult, *, plans: list[tuple] | None = None) -> None:
+        """Store ``run`` as its month's snapshot, replacing any earlier one, in one transaction.
+
+        ``plans``: :func:`plan_rows` of ``run.rows``, when the caller made them earlier (the
+        run does, while worker processes write the feedback: it is most of this work)."""
         period = str(run.period)
         rows = run.rows
+        if plans is None:
+            plans = plan_rows(rows)
         with self._transaction():
             for table in SNAPSHOT_TABLES:
                 self._db.execute(f"DELETE FROM {table} WHERE period = ?", (period,))
@@ -329,20 +334,7 @@ class History:
             )
             self._db.executemany(
                 "INSERT INTO plans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        period,
-                        i,
-                        _plain(r.get("_unit")),
-                        _plain(r.get("_kind")),
-                        _plain(r.get("kode")),
-                        _plain(r.get("_file")),
-                        _plain(r.get("_sheet")),
-                        _plain(r.get("_row")),
-                        _record_json(r),
-                    )
-                    for i, r in enumerate(_records(rows))
-                ),
+                ((period, i, *plan) for i, plan in enumerate(plans)),
             )
             self._db.executemany(
                 "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -492,6 +484,23 @@ class History:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+def plan_rows(rows: pd.DataFrame) -> list[tuple]:
+    """The ``plans`` table's rows of a month's plans frame, but for the period and position:
+    unit, kind, kode, file, sheet, Excel row and the whole row as JSON."""
+    return [
+        (
+            _plain(r.get("_unit")),
+            _plain(r.get("_kind")),
+            _plain(r.get("kode")),
+            _plain(r.get("_file")),
+            _plain(r.get("_sheet")),
+            _plain(r.get("_row")),
+            _record_json(r),
+        )
+        for r in _records(rows)
+    ]
 
 
 def migrate(db: sqlite3.Connection) -> int:

@@ -146,17 +146,26 @@ def _previous_digests(previous: pd.DataFrame | None) -> dict[str, str]:
 
 
 def row_hashes(frame: pd.DataFrame) -> Any:
-    """One 64-bit hash per row of ``frame`` over every value *and its type* (pandas hashes
-    object columns through their text, where ``"1.0"`` and ``1.0`` meet: the type names are
-    hashed too)."""
+    """One 64-bit hash per row of ``frame`` over every value *and its type*. pandas hashes an
+    object column through its values' text, where ``"1.0"`` and ``1.0`` meet; a column whose
+    present values are all text is exact that way (a missing value is None or NaN alike, and
+    both are shown the same), any other object column has its values' type names hashed too."""
     import numpy as np
     import pandas as pd
+    from pandas.api.types import infer_dtype
 
     hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    objects = [c for c in frame.columns if frame[c].dtype == object]
-    if objects:
+    mixed = []
+    for name in frame.columns:
+        if frame[name].dtype != object:
+            continue
+        values = frame[name].to_numpy()
+        present = values[~pd.isna(values)]
+        if len(present) and infer_dtype(present, skipna=False) != "string":
+            mixed.append(name)
+    if mixed:
         type_name = np.frompyfunc(lambda v: type(v).__name__, 1, 1)
-        kinds = pd.DataFrame({c: type_name(frame[c].to_numpy()) for c in objects})
+        kinds = pd.DataFrame({c: type_name(frame[c].to_numpy()) for c in mixed})
         hashes = hashes ^ (pd.util.hash_pandas_object(kinds, index=False).to_numpy() * 31)
     return hashes
 

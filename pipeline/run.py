@@ -191,7 +191,7 @@ def _run_locked(
 ) -> RunResult:
     from pipeline.cache import RunCache
     from pipeline.deliveries import read_arrivals
-    from pipeline.history import History
+    from pipeline.history import History, plan_rows
     from pipeline.incremental import validate_month
     from pipeline.ingest import ingest_month
     from pipeline.metrics import compare_with_history, compute_metrics
@@ -269,6 +269,9 @@ def _run_locked(
                 layout.feedback_folder, run, workers=workers, cache=cache
             ) as feedback:
                 write_regency_workbook(layout.regency_workbook, run)
+                # The history's plan rows are made now, while the workers still render: the
+                # history stage is then only the database's own work.
+                history_plans = plan_rows(run.rows)
             run.outputs.append(layout.regency_workbook)
             run.outputs.extend(feedback.paths)
             write_reminders(layout.reminders, run)
@@ -283,7 +286,7 @@ def _run_locked(
             cache.finish()
 
         with _stage(stages, "history"):
-            history.record(run)
+            history.record(run, plans=history_plans)
     finally:
         history.close()
     log.info("rekap %s selesai", period)

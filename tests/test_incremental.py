@@ -225,3 +225,17 @@ def test_a_run_without_the_cache_reads_everything_and_refreshes_it(months):
     assert stats["berkas_diperiksa_gx"] == sum(s.accepted for s in again.submissions)
     warm, cold = _month_files(months["warm"]), _month_files(months["cold"])
     assert [n for n in warm if warm[n] != cold[n]] == []
+
+
+def test_plan_rows_hash_with_their_types():
+    """A feedback workbook is kept only when its unit's rows hash the same: text "1.0" and the
+    number 1.0 are written differently, so they must not hash alike."""
+    import numpy as np
+    import pandas as pd
+
+    from pipeline.incremental import row_hashes
+
+    text = pd.DataFrame({"isi": ["1.0", None, "a"], "n": [1.0, 2.0, 3.0]})
+    number = pd.DataFrame({"isi": [1.0, np.nan, "a"], "n": [1.0, 2.0, 3.0]})
+    assert row_hashes(text)[0] != row_hashes(number)[0]
+    assert (row_hashes(text) == row_hashes(text.copy())).all()

@@ -167,3 +167,109 @@ def test_frames_with_other_dtypes_take_pandas_own_path(dtype):
     assert [repr(r["v"]) for r in iter_records(frame)] == [
         repr(r["v"]) for r in frame.to_dict("records")
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Streamed rows' cell XML (pipeline.publish.cellxml) is xlsxwriter's own
+# --------------------------------------------------------------------------------------------
+
+# Text xlsxwriter escapes in ways worth checking: control characters, its own _xHHHH_ escape
+# written literally, markup characters, leading and trailing whitespace, characters outside the
+# BMP, the two non-characters, and the cell limit (counted in UTF-16 units).
+TRICKY_TEXTS = (
+    "a\x01b\x1fc",
+    "_x0041_ dan _X00ff_",
+    '<b>"&"</b>',
+    " spasi di depan",
+    "spasi di belakang\n",
+    "\tdiawali tab",
+    "emoji 🙂 di tengah",
+    "\ufffe\uffff",
+    "x" * 40_000,
+    "🙂" * 20_000,
+)
+TEXT = st.one_of(
+    st.sampled_from(TRICKY_TEXTS),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=30),
+).filter(lambda t: not (t.startswith("<r>") and t.endswith("</r>")))  # the one difference
+VALUE = st.one_of(
+    st.none(),
+    TEXT,
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+
+
+def _sheet_xml(path) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return z.read("xl/worksheets/sheet1.xml")
+
+
+def _stream_both_ways(tmp_path, rows: list[list[object]]) -> tuple[bytes, bytes]:
+    """The same cells written by xlsxwriter's own cell writer and as XML made by
+    ``cellxml.RowCells``, each on a streaming sheet; both sheets' XML."""
+    from pipeline.publish.cellxml import RowCells
+
+    out = []
+    for way in ("xlsxwriter", "cellxml"):
+        path = tmp_path / f"{way}.xlsx"
+        book = open_workbook(path, period=PERIOD, title="", author="", company="", streaming=True)
+        sheet = Sheet(book, Formats(book), "Data", streaming=True)
+        text_fmt, number_fmt = sheet.fmt("wrap"), sheet.fmt("dec", "error")
+        ws, cells = sheet.ws, RowCells()
+        if way == "cellxml":
+            ws.start_rows(0, 0, len(rows) - 1, max(len(row) for row in rows) - 1)
+        for r, row in enumerate(rows):
+            parts = []
+            for c, value in enumerate(row):
+                ref = cells.letter(c) + str(r + 1)
+                if value is None:
+                    ws.write_blank(r, c, None, text_fmt) if way == "xlsxwriter" else parts.append(
+                        cells.blank(ref, text_fmt._get_xf_index())
+                    )
+                elif isinstance(value, str):
+                    ws.write_string(r, c, value, text_fmt) if way == "xlsxwriter" else parts.append(
+                        cells.text(ref, text_fmt._get_xf_index(), value)
+                    )
+                else:
+                    ws.write_number(
+                        r, c, value, number_fmt
+                    ) if way == "xlsxwriter" else parts.append(
+                        cells.number(ref, number_fmt._get_xf_index(), value)
+                    )
+            if way == "cellxml":
+                ws.put_row(r, "".join(parts))
+        if way == "cellxml":
+            ws.end_rows()
+        book.close()
+        out.append(_sheet_xml(path))
+    return out[0], out[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(VALUE, min_size=1, max_size=4), min_size=1, max_size=6))
+def test_streamed_cell_xml_is_byte_for_byte_xlsxwriters(tmp_path_factory, rows):
+    own, made = _stream_both_ways(tmp_path_factory.mktemp("xml"), rows)
+    assert made == own
+
+
+def test_every_tricky_text_is_written_as_xlsxwriter_writes_it(tmp_path):
+    own, made = _stream_both_ways(tmp_path, [[text, 1.5, None, 7] for text in TRICKY_TEXTS])
+    assert made == own
+
+
+def test_text_that_looks_like_rich_text_markup_stays_text(tmp_path):
+    """xlsxwriter writes ``<r>...</r>`` unescaped on a streaming sheet (rich text): a unit's
+    ``<r>&</r>`` would make the workbook unreadable. Streamed rows write it as text."""
+    hostile = ["<r>&</r>", "<r><t>tersembunyi</t></r>", "<r>"]
+    rows = [
+        (f"UNIT-{i}", text, 1.0, None, "x", dt.datetime(2025, 11, 1), "Selesai")
+        for i, text in enumerate(hostile)
+    ]
+    _write(tmp_path / "t.xlsx", rows, streaming=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["RB Umum"]
+    assert [ws.cell(row=i + 2, column=2).value for i in range(len(hostile))] == hostile

@@ -27,6 +27,9 @@ Three concerns live here so the regency, feedback and reminder writers cannot dr
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import io
+import itertools
 import numbers
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,12 +40,14 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_range
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline import __version__
 from pipeline.figures import METRIC_KEYS
 from pipeline.plain import to_plain
 from pipeline.problems import SEVERITY_LABEL, Problem
+from pipeline.publish import cellxml
 from pipeline.registry import Period
 
 # xlsxwriter has no type information: its objects are Any to the type checker, named here.
@@ -294,14 +299,86 @@ class StreamingWorksheet(Worksheet):  # type: ignore[misc]  # xlsxwriter has no 
         last_col: int,
         options: dict[str, Any] | None = None,
     ) -> Any:
+        # add_table walks every cell of its range (overlap checks, ~0.4 s for a 35,000-row
+        # month): it is given the header and one data row, and the table's ranges are then set
+        # to the whole table (the only places add_table keeps its last row, without a total
+        # row or column formulas, which these tables never have).
+        options = options or {}
+        plain = not options.get("total_row") and "data" not in options
+        plain = plain and not any(c.get("formula") for c in options.get("columns", []))
         recorded = getattr(self, "table_cells")  # noqa: B009 - set by xlsxwriter, untyped
         setattr(self, "table_cells", _Unrecorded())  # noqa: B010
         self.constant_memory = False
         try:
-            return super().add_table(first_row, first_col, last_row, last_col, options)
+            short = min(last_row, first_row + 1) if plain else last_row
+            result = super().add_table(first_row, first_col, short, last_col, options)
         finally:
             self.constant_memory = True
             setattr(self, "table_cells", recorded)  # noqa: B010
+        if result == 0 and short != last_row:
+            table = self.tables[-1]
+            whole = xl_range(first_row, first_col, last_row, last_col)
+            table["range"] = table["a_range"] = whole
+            if "autofilter" in table:
+                table["autofilter"] = whole
+        return result
+
+    # Rows whose cells are made as XML (pipeline.publish.cellxml), not cell by cell. Between
+    # start_rows and end_rows a row's hyperlinks (write_url), comments (write_comment) and
+    # height (set_row) are given first, then its cells with put_row. xlsxwriter still writes
+    # the <row> element, the dimensions, the links, the comments and the table; write_url only
+    # records the link meanwhile (its ignore_write_string switch), as the cell is in the XML.
+    # These lean on xlsxwriter internals (previous_row, _write_single_row, _write_row,
+    # _check_dimensions): tests/test_publish_streaming.py compares the workbooks with
+    # xlsxwriter's own, byte for byte.
+
+    def start_rows(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
+        """Rows ``first_row``..``last_row`` (0-based) follow, in order, between columns
+        ``first_col`` and ``last_col``."""
+        if first_row < self.previous_row:
+            raise ValueError(f"row {first_row} comes after row {self.previous_row} is written")
+        self._write_single_row(first_row)  # the row being built (a header) goes out first
+        self._check_dimensions(first_row, first_col)
+        self._check_dimensions(last_row, last_col)
+        self.ignore_write_string = True
+
+    def put_row(self, row: int, cells: str) -> None:
+        """Row ``row`` with ``cells``, its ``<c>`` elements in column order."""
+        self._write_row(row, None, self.row_info.get(row))
+        self.fh.write(cells)
+        self.fh.write("</row>")
+        self.previous_row = row + 1
+
+    def end_rows(self) -> None:
+        self.ignore_write_string = False
+
+
+class BufferedStreamingWorksheet(StreamingWorksheet):
+    """A :class:`StreamingWorksheet` whose rows are kept in memory until the workbook is
+    assembled, instead of in a temporary file (for small streamed sheets). Overrides the three
+    xlsxwriter internals that handle that file."""
+
+    def _initialize(self, init_data: dict[str, Any]) -> None:
+        super()._initialize({**init_data, "constant_memory": False})  # no temporary file
+        self.constant_memory = True
+        self.row_data_fh = io.StringIO()
+        self.fh = self.row_data_fh
+
+    def _opt_close(self) -> None:
+        pass
+
+    def _opt_reopen(self) -> None:
+        self.fh = self.row_data_fh
+
+    def _write_optimized_sheet_data(self) -> None:
+        rows = self.row_data_fh.getvalue()
+        if self.dim_rowmin is None:
+            self._xml_empty_tag("sheetData")
+        else:
+            self._xml_start_tag("sheetData")
+            self.fh.write(rows)
+            self._xml_end_tag("sheetData")
+        self.row_data_fh = io.StringIO()
 
 
 class _Unrecorded(dict[Any, Any]):
@@ -314,20 +391,25 @@ class _Unrecorded(dict[Any, Any]):
 class Sheet:
     """A worksheet plus the formats, with writers that never turn text into a formula.
 
-    A ``streaming`` sheet (in a workbook opened with ``streaming=True``) keeps only the row
-    being written: its cells must be written row after row, top to bottom, as
-    :func:`write_table` does (xlsxwriter's ``constant_memory`` mode, switched on for this sheet
-    alone: the workbook's other sheets may be written in any order), and it holds at most one
-    table (:class:`StreamingWorksheet`)."""
+    A ``streaming`` sheet keeps only the row being written: its cells must be written row
+    after row, top to bottom, as :func:`write_table` and :func:`write_cells_streamed` do
+    (xlsxwriter's ``constant_memory`` mode, switched on for this sheet alone: the workbook's
+    other sheets may be written in any order), and it holds at most one table
+    (:class:`StreamingWorksheet`). In a workbook opened with ``streaming=True`` its rows go to a
+    temporary file (the regency workbook: memory stays flat however big the month); in one
+    built in memory (a feedback workbook, a few hundred rows) to memory
+    (:class:`BufferedStreamingWorksheet`: a temporary file costs ~3 ms, times two sheets, times
+    a thousand workbooks)."""
 
     def __init__(
         self, workbook: Workbook, formats: Formats, name: str, *, streaming: bool = False
     ) -> None:
         if streaming:
+            kind = BufferedStreamingWorksheet if workbook.in_memory else StreamingWorksheet
             # xlsxwriter reads the mode when a sheet is added: on for this one, off again after.
             workbook.constant_memory = True
             try:
-                self.ws = workbook.add_worksheet(name, worksheet_class=StreamingWorksheet)
+                self.ws = workbook.add_worksheet(name, worksheet_class=kind)
             finally:
                 workbook.constant_memory = False
         else:
@@ -459,6 +541,26 @@ def display_width(value: object, style: str) -> float:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
+def widest(values: Sequence[object], style: str) -> float:
+    """``max(display_width(v, style) for v in values)``, without measuring every value: the
+    longest texts first until no shorter one can be wider, and of the numbers only the largest
+    and the smallest (a number's width in every style grows with its size)."""
+    best = 0.0
+    texts = {v for v in values if type(v) is str}
+    for text in sorted(texts, key=len, reverse=True):
+        if len(text) <= best:
+            break
+        best = max(best, display_width(text, style))
+    numbers = [v for v in values if (type(v) is float and v == v) or type(v) is int]
+    if numbers:
+        best = max(best, display_width(max(numbers), style), display_width(min(numbers), style))
+    for v in values:
+        kind = type(v)
+        if kind is not str and kind is not float and kind is not int and v is not None:
+            best = max(best, display_width(v, style))
+    return best
+
+
 def fit_width(header: str, values: Iterable[object], style: str, max_width: float) -> float:
     """Column width that shows every value (numbers never as ``#####``) and the header's longest
     word; text longer than ``max_width`` is given ``max_width`` and wraps."""
@@ -483,8 +585,14 @@ def wrapped_lines(text: object, width: float) -> int:
     capacity = max(int(width * 1.1) - 1, 1)  # the 10-point body font fits ~10% more than 11
     if type(text) is str and len(text) <= capacity and "\n" not in text:
         return 1  # a short single paragraph: words plus single spaces never exceed its length
+    return _wrapped(str(text), capacity)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _wrapped(text: str, capacity: int) -> int:
+    """:func:`wrapped_lines` of a long text (remembered: a month's plan texts repeat)."""
     lines = 0
-    for paragraph in str(text).split("\n"):
+    for paragraph in text.split("\n"):
         used = 0
         lines += 1
         for word in paragraph.split():
@@ -541,15 +649,17 @@ def write_table(
     data row)."""
     ws = sheet.ws
     widths, wraps = [], []
+    by_column = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     for i, column in enumerate(columns):
-        values = [(item.value if isinstance(item, Cell) else item) for item in (r[i] for r in rows)]
-        sizes = [display_width(v, column.style) for v in values]
+        values = [item.value if type(item) is Cell else item for item in by_column[i]]
+        content = widest(values, column.style)
         width = column.width or _fitted_width(
-            column.header, max(sizes, default=0), column.style, column.max_width
+            column.header, content, column.style, column.max_width
         )
         widths.append(width)
-        wraps.append(not is_numeric_style(column.style) and any(s > width - 1 for s in sizes))
+        wraps.append(not is_numeric_style(column.style) and content > width - 1)
         ws.set_column(left + i, left + i, width)
+    del by_column
     header_lines = max(wrapped_lines(c.header, w - 2) for c, w in zip(columns, widths, strict=True))
     ws.set_row(top, row_height(header_lines) + 3)  # bold header text runs wider
     if sheet.streaming and rows:
@@ -561,7 +671,12 @@ def write_table(
         (left + c, column.style, column.links, wraps[c], widths[c])
         for c, column in enumerate(columns)
     ]
-    for r, row in enumerate(rows, start=top + 1):
+    if sheet.streaming and rows:
+        _stream_rows(sheet, specs, rows, top + 1)
+        rows_written: Sequence[Sequence[object]] = ()
+    else:
+        rows_written = rows
+    for r, row in enumerate(rows_written, start=top + 1):
         lines = 1
         # Plain items take the column's look; a Cell overrides it (most items are plain).
         for (col, column_style, links, wrap, width), item in zip(specs, row, strict=True):
@@ -603,6 +718,221 @@ def write_table(
             sheet.text(top, c, column.header, "header")
         ws.autofilter(top, left, top, left + len(columns) - 1)
     return last
+
+
+# One column of write_table's rows: its index, style, links, wrap and width.
+ColumnSpec = tuple[int, str, bool, bool, float]
+
+
+class XfIndex:
+    """The index of a style and tone's format in a streamed sheet's workbook (what a cell's
+    ``s`` attribute holds), numbered on first use as xlsxwriter numbers formats as cells use
+    them."""
+
+    def __init__(self, sheet: Sheet) -> None:
+        self._sheet = sheet
+        self._known: dict[tuple[str, str | None], int] = {}
+
+    def __call__(self, style: str, tone: str | None) -> int:
+        found = self._known.get((style, tone))
+        if found is None:
+            found = self._known[style, tone] = int(self._sheet.fmt(style, tone)._get_xf_index())
+        return found
+
+
+def _stream_rows(
+    sheet: Sheet, specs: list[ColumnSpec], rows: Sequence[Sequence[Any]], first: int
+) -> None:
+    """The rows of a table on a streaming sheet, from row ``first``: each cell decided as the
+    loop of :func:`write_table` decides it through :meth:`Sheet.value`, :meth:`Sheet.web_link`
+    and :meth:`Sheet.internal_link` (the same styles, tones, links, comments and row heights),
+    its XML made by :class:`cellxml.RowCells`. Plain items take a path with everything about
+    their column worked out once; :class:`Cell` items the general one."""
+    ws = sheet.ws
+    made = _CellXml(sheet)
+    xml, xf = made.xml, made.xf
+
+    # Per column: what a plain item needs, and its formats' indices, taken on first use (so the
+    # workbook's formats are numbered in the order cells use them, as xlsxwriter numbers them).
+    columns = []
+    for col, style, links, wrap, width in specs:
+        text_style = "wrap" if wrap and style == "text" else style
+        fixed = style != "dec" and is_numeric_style(style)
+        styles = (text_style, style if fixed else "int", style if fixed else "dec")
+        capacity = max(int(width * 1.1) - 1, 1) if text_style == "wrap" else None
+        columns.append(
+            (col, xml.letter(col), style, links, wrap, width, capacity, styles, [0, 0, 0])
+        )
+    ws.start_rows(first, specs[0][0], first + len(rows) - 1, specs[-1][0])
+    try:
+        for r, row in enumerate(rows, start=first):
+            number = str(r + 1)
+            lines = 1
+            cells: list[str] = []
+            notes: list[tuple[int, str]] = []
+            for spec, item in zip(columns, row, strict=True):
+                col, letter, style, links, wrap, width, capacity, styles, xfs = spec
+                kind = type(item)
+                if kind is str and not links:
+                    if capacity and (len(item) > capacity or "\n" in item):
+                        lines = max(lines, wrapped_lines(item, width))
+                    at = xfs[0] or _take(xfs, 0, xf(styles[0], None))
+                    cells.append(xml.text(letter + number, at, item[:MAX_CELL_TEXT]))
+                elif (kind is float and item == item) or kind is int:
+                    k = 1 if kind is int or item.is_integer() else 2
+                    at = xfs[k] or _take(xfs, k, xf(styles[k], None))
+                    cells.append(xml.number(letter + number, at, item))
+                elif item is None or kind is float:  # missing, or NaN: a blank with the look
+                    at = xfs[0] or _take(xfs, 0, xf(styles[0], None))
+                    cells.append(xml.blank(letter + number, at))
+                else:
+                    if kind is Cell:
+                        value, own, tone = item.value, item.style or style, item.tone
+                        if item.comment:
+                            notes.append((col, item.comment))
+                    else:
+                        value, own, tone = item, style, None
+                    if wrap and own == "text":
+                        own = "wrap"
+                    plain = to_plain(value)
+                    if own == "wrap" and isinstance(plain, str):
+                        lines = max(lines, wrapped_lines(value, width))
+                    cells.append(made.item(r, col, letter + number, item, plain, own, tone, links))
+            if lines > 1:
+                ws.set_row(r, row_height(min(lines, 30)))
+            for col, note in notes:
+                sheet.comment(r, col, note)
+            ws.put_row(r, "".join(cells))
+    finally:
+        ws.end_rows()
+
+
+# A cell for write_cells_streamed: (row, col, value, style, tone, web, comment), 0-based.
+StreamedCell = tuple[int, int, object, str, "str | None", bool, "str | None"]
+
+
+def write_cells_streamed(
+    sheet: Sheet, cells: Sequence[StreamedCell], heights: dict[int, float] | None = None
+) -> None:
+    """Cells at any addresses of a streaming sheet, sorted by row then column: each written as
+    :meth:`Sheet.value` writes it (in ``style`` with ``tone``), or as :meth:`Sheet.web_link`
+    when ``web`` (http(s) text becomes a hyperlink), with its ``comment``; ``heights`` are the
+    row heights to set (points)."""
+    if not cells:
+        return
+    ws, made = sheet.ws, _CellXml(sheet)
+    xml, xf = made.xml, made.xf
+
+    heights = heights or {}
+    cols = [cell[1] for cell in cells]
+    ws.start_rows(cells[0][0], min(cols), cells[-1][0], max(cols))
+    try:
+        for row, group in itertools.groupby(cells, key=lambda cell: cell[0]):
+            if row in heights:
+                ws.set_row(row, heights[row])
+            number, parts, notes = str(row + 1), [], []
+            for _, col, item, style, tone, web, comment in group:
+                ref = xml.letter(col) + number
+                value: Any = item  # its type is checked below, fastest first
+                kind = type(value)
+                if kind is str and not web:
+                    parts.append(xml.text(ref, xf(style, tone), value[:MAX_CELL_TEXT]))
+                elif (kind is float and value == value) or kind is int:
+                    parts.append(xml.number(ref, xf(_number_style(style, value), tone), value))
+                elif value is None or kind is float:
+                    parts.append(xml.blank(ref, xf(style, tone)))
+                else:
+                    plain = to_plain(value)
+                    if web and isinstance(plain, str):
+                        parts.append(made.web(row, col, ref, plain, None, style, tone))
+                    else:
+                        parts.append(made.value(ref, plain, style, tone))
+                if comment:
+                    notes.append((col, comment))
+            for col, note in notes:
+                sheet.comment(row, col, note)
+            ws.put_row(row, "".join(parts))
+    finally:
+        ws.end_rows()
+
+
+def _take(slots: list[int], index: int, value: int) -> int:
+    slots[index] = value
+    return value
+
+
+class _CellXml:
+    """The cell XML of one streaming sheet, each item decided as :meth:`Sheet.value`,
+    :meth:`Sheet.web_link` and :meth:`Sheet.internal_link` decide it."""
+
+    def __init__(self, sheet: Sheet) -> None:
+        self.sheet = sheet
+        self.xml = cellxml.RowCells()
+        self.xf = XfIndex(sheet)
+
+    def item(
+        self,
+        r: int,
+        col: int,
+        ref: str,
+        item: object,
+        plain: object,
+        style: str,
+        tone: str | None,
+        links: bool,
+    ) -> str:
+        """A table item as the loop of :func:`write_table` writes it."""
+        if type(item) is Cell and item.link:
+            text = str(item.value)[:MAX_CELL_TEXT]
+            if self.sheet._links >= MAX_LINKS_PER_SHEET:
+                return self.xml.text(ref, self.xf("text", None), text)
+            self.sheet._links += 1
+            target = f"internal:'{item.link[0]}'!{item.link[1]}"
+            self.sheet.ws.write_url(r, col, target, self.sheet.fmt("link"), string=text)
+            return self.xml.text(ref, self.xf("link", None), text)
+        if type(item) is Cell and item.url:
+            return self.web(r, col, ref, item.url, item.value, style, tone)
+        if links:
+            return self.web(r, col, ref, plain, None, style, tone)
+        return self.value(ref, plain, style, tone)
+
+    def web(
+        self,
+        r: int,
+        col: int,
+        ref: str,
+        url: object,
+        shown: object,
+        style: str,
+        tone: str | None,
+    ) -> str:
+        """:meth:`Sheet.web_link` (the link recorded by the worksheet, the cell made here)."""
+        if is_web_link(url) and self.sheet._links < MAX_LINKS_PER_SHEET:
+            self.sheet._links += 1
+            link_style = "link_wrap" if style == "wrap" else "link"
+            label = str(url) if shown is None else str(shown)
+            link_fmt = self.sheet.fmt(link_style, tone)
+            if self.sheet.ws.write_url(r, col, url, link_fmt, string=label) == 0:
+                return self.xml.text(ref, self.xf(link_style, tone), label[:MAX_CELL_TEXT])
+        return self.value(ref, url if shown is None else shown, style, tone)
+
+    def value(self, ref: str, value: object, style: str, tone: str | None) -> str:
+        """:meth:`Sheet.value`."""
+        value = to_plain(value)
+        xml, xf = self.xml, self.xf
+        if value is None:
+            return xml.blank(ref, xf(style, tone))
+        if isinstance(value, str):
+            return xml.text(ref, xf(style, tone), value[:MAX_CELL_TEXT])
+        if isinstance(value, bool):
+            return xml.text(ref, xf(style, tone), "Ya" if value else "Tidak")
+        if isinstance(value, numbers.Real):
+            number = float(value)
+            return xml.number(ref, xf(_number_style(style, number), tone), number)
+        if isinstance(value, dt.datetime | dt.date):
+            serial = float(self.sheet.ws._convert_date_time(value))
+            return xml.number(ref, xf(style, tone), serial)
+        return xml.text(ref, xf(style, tone), str(value)[:MAX_CELL_TEXT])
 
 
 # --------------------------------------------------------------------------------------------

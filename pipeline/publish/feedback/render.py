@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline import schema
-from pipeline.fsutil import atomic_path
+from pipeline.fsutil import Committer, atomic_path
 from pipeline.publish.feedback.common import (
     FEEDBACK_TERMS,
     SHEET_FIXES,
@@ -27,10 +27,11 @@ from pipeline.publish.styles import (
 )
 
 
-def render_feedback(path: Path, view: UnitView) -> None:
-    """Write the feedback workbook of ``view`` to ``path`` (atomically)."""
+def render_feedback(path: Path, view: UnitView, *, committer: Committer | None = None) -> None:
+    """Write the feedback workbook of ``view`` to ``path`` (atomically; with ``committer``, the
+    file is put in place by that :class:`~pipeline.fsutil.Committer`)."""
     who = f"{view.nama} ({view.kode})" if view.kode else "Pengirim tidak dikenali"
-    with atomic_path(Path(path)) as tmp:
+    with atomic_path(Path(path), committer=committer) as tmp:
         workbook = open_workbook(
             tmp,
             period=view.period,
@@ -42,7 +43,11 @@ def render_feedback(path: Path, view: UnitView) -> None:
         summary = Sheet(workbook, formats, SHEET_SUMMARY)
         fixes = Sheet(workbook, formats, SHEET_FIXES)
         layouts = rendered_layouts(view)
-        rendered = {kind: Sheet(workbook, formats, schema.SHEETS[kind].name) for kind in layouts}
+        # The re-rendered sheets hold the unit's rows: streamed (pipeline.publish.cellxml).
+        rendered = {
+            kind: Sheet(workbook, formats, schema.SHEETS[kind].name, streaming=True)
+            for kind in layouts
+        }
         legend = Sheet(workbook, formats, SHEET_LEGEND)
         targets = {}
         for kind, sheet in rendered.items():

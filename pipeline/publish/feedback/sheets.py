@@ -15,11 +15,13 @@ from pipeline.publish.feedback.common import (
 from pipeline.publish.feedback.views import UnitView
 from pipeline.publish.styles import (
     Sheet,
+    StreamedCell,
     print_setup,
     problem_note,
     problem_tone,
     row_height,
     wrapped_lines,
+    write_cells_streamed,
 )
 
 
@@ -121,13 +123,17 @@ def render_rows(
     for plan in _rows_of(view, kind, source):
         row = int(plan["_row"])
         for name, col_key, raw_key, fallback, number_style, text_style in specs:
-            letter = str(to_plain(plan.get(col_key)) or fallback or "")
+            found = plan[col_key]
+            letter = found if type(found) is str else str(to_plain(found) or fallback or "")
             if not letter:
                 continue
-            raw = to_plain(plan.get(raw_key)) if raw_key else None
-            value = raw if raw is not None else plan.get(name)
-            style = number_style if number_style and raw is None else text_style
-            grid[(row, str(letter))] = (value, style)
+            raw = plan[raw_key] if raw_key else None
+            if raw is not None and type(raw) is not str:
+                raw = to_plain(raw)
+            if raw is None:
+                grid[(row, letter)] = (plan[name], number_style or text_style)
+            else:
+                grid[(row, letter)] = (raw, text_style)
 
     marks: dict[tuple[int, str], list[Problem]] = {}
     if place.source_file is not None and place.source_sheet is not None:
@@ -144,32 +150,45 @@ def render_rows(
         col = schema.column_index(letter) - 1
         sheet.ws.set_column(col, col, width)
 
+    # The sheet is streamed (written row by row, top down): its explanation in the free rows
+    # above the header and every row's height are worked out before anything is written.
+    used = {row for row, _ in grid}
+    for row, note in _sheet_notes(view, kind, place, used):
+        grid[(row, "A")] = (note, "note")
     index = {letter: schema.column_index(letter) for letter in {letter for _, letter in grid}}
-    heights: dict[int, int] = {}
+    width_of = {letter: widths.get(letter, 10) for letter in index}
+    cells: list[StreamedCell] = []
+    lines_of: dict[int, int] = {}
+    no_marks: dict[tuple[int, str], list[Problem]] = {}
     for (row, letter), (value, style) in sorted(
-        grid.items(), key=lambda kv: (kv[0][0], index[kv[0][1]])
+        grid.items(), key=lambda item: item[0][0] * 20_000 + index[item[0][1]]
     ):
         r, c = row - 1, index[letter] - 1
-        marked = marks.get((row, letter))
+        marked = (marks or no_marks).get((row, letter))
         tone = problem_tone(marked) if marked else None
-        plain = to_plain(value)
-        if style in ("header", "header_muted"):
-            sheet.text(r, c, value, style) if not marked else sheet.text(r, c, value, "text", tone)
-        elif isinstance(plain, str) and plain.startswith(("http://", "https://")):
-            sheet.web_link(r, c, plain, style, tone)
+        comment = problem_note(marked) if marked else None
+        shown: str | None = value if type(value) is str else None
+        if style in ("header", "header_muted", "note"):
+            shown = shown if shown is not None else str(value)
+            own = style if not marked or style == "note" else "text"
+            cells.append((r, c, shown, own, tone, False, comment))
         else:
-            sheet.value(r, c, value, style, tone)
-        if marked:
-            sheet.comment(r, c, problem_note(marked))
-        if style in ("wrap", "header") and isinstance(plain, str):
-            lines = wrapped_lines(value, widths.get(letter, 10))
-            heights[r] = max(heights.get(r, 1), lines)
+            if shown is None and not (value is None or type(value) is float):
+                plain = to_plain(value)
+                shown = plain if isinstance(plain, str) else None
+            web = shown is not None and shown.startswith(("http://", "https://"))
+            cells.append((r, c, value, style, tone, web, comment))
+        if shown is not None and (style == "wrap" or style == "header"):
+            lines = wrapped_lines(value, width_of[letter])
+            if lines > 1 or style == "header":
+                lines_of[r] = max(lines_of.get(r, 1), lines)
     header = place.header_row - 1
-    for r, lines in heights.items():
-        if lines > 1 or r == header:
-            sheet.ws.set_row(r, row_height(min(lines, 30)) + (3 if r == header else 0))
-
-    _sheet_notes(sheet, view, kind, place, {row for row, _ in grid})
+    heights = {
+        r: row_height(min(lines, 30)) + (3 if r == header else 0)
+        for r, lines in lines_of.items()
+        if lines > 1 or r == header
+    }
+    write_cells_streamed(sheet, cells, heights)
     sheet.ws.freeze_panes(place.header_row, 0)
     print_setup(
         sheet,
@@ -183,8 +202,11 @@ def render_rows(
     }
 
 
-def _sheet_notes(sheet: Sheet, view: UnitView, kind: str, place: Placement, used: set[int]) -> None:
-    """Explain the sheet in the free rows above its header (when there are any)."""
+def _sheet_notes(
+    view: UnitView, kind: str, place: Placement, used: set[int]
+) -> list[tuple[int, str]]:
+    """The sheet's explanation: ``(1-based row, text)`` in the free rows above its header
+    (when there are any), for column A."""
     printed = schema.SHEETS[kind].name
     if place.source_file is None or place.source_sheet is None:
         files = ", ".join(s.name for s in view.accepted_files)
@@ -200,5 +222,4 @@ def _sheet_notes(sheet: Sheet, view: UnitView, kind: str, place: Placement, used
             "untuk membaca pesan dan cara memperbaikinya.",
         ]
     free = [r for r in range(1, place.header_row) if r not in used]
-    for row, note in zip(free, notes, strict=False):
-        sheet.text(row - 1, 0, note, "note")
+    return list(zip(free, notes, strict=False))
