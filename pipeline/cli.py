@@ -317,18 +317,29 @@ def run(period, inputs, outputs, workers, tunggu, no_cache, registry_dir, verbos
 @period_option(required=False)
 @click.option("--json", "as_json", is_flag=True, help="Cetak hasil sebagai JSON.")
 @registry_option
+@click.option(
+    "--outputs",
+    "outputs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder keluaran rekap: riwayatnya (riwayat.sqlite, hanya dibaca) dipakai untuk "
+    "memeriksa perubahan target dibanding bulan terakhir unit yang diterima (RB-W102), seperti "
+    "saat rekap. Tanpa opsi ini perubahan target tidak diperiksa.",
+)
 @verbose_option
-def check(files, period, as_json, registry_dir, verbose):
+def check(files, period, as_json, registry_dir, outputs, verbose):
     """Periksa berkas sendiri sebelum dikirim (untuk unit kerja).
 
     Menampilkan setiap masalah per lembar beserta alamat selnya. Keluar dengan kode 1 bila ada
     kesalahan (error), 0 bila tidak ada.
 
-    Contoh: rbpipe check DINKES_2025-10.xlsx
+    Contoh: rbpipe check DINKES_2025-10.xlsx --outputs outputs
     """
     from pipeline.run import check_files, format_check
 
-    report = check_files(list(files), period=period, registry_dir=registry_dir)
+    report = check_files(list(files), period=period, registry_dir=registry_dir, outputs=outputs)
+    for note in report.notes:
+        click.echo(note, err=True)
     click.echo(format_check(report, as_json=as_json))
     sys.exit(1 if report.has_errors else 0)
 

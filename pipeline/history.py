@@ -39,7 +39,7 @@ import contextlib
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -237,24 +237,44 @@ class History:
         """Recorded months (``YYYY-MM``), oldest first."""
         return [r[0] for r in self._db.execute("SELECT period FROM runs ORDER BY period")]
 
-    def previous_rows(self, period: Period) -> pd.DataFrame | None:
+    def previous_rows(
+        self, period: Period, units: Iterable[str] | None = None
+    ) -> pd.DataFrame | None:
         """Each unit's staged rows (accepted submissions) from its latest recorded month before
         ``period`` **in the same year** — targets are set once a year, so January compares with
         nothing, and a unit that skipped a month is compared with the last month it was
         accepted. None when nothing earlier is recorded this year. The staged-row columns as
         :mod:`pipeline.staged` declares them (text as str or None, numbers as float, ``_row``
-        as int), then the other columns recorded by the latest such month."""
-        first_of_year = f"{period.year:04d}-01"
-        latest = self._db.execute(
-            "SELECT unit, MAX(period) FROM plans WHERE period >= ? AND period < ? GROUP BY unit",
-            (first_of_year, str(period)),
-        ).fetchall()
+        as int), then the other columns recorded by the latest such month.
+
+        ``units``: only these units' rows (a check of a few files: ``rbpipe check --outputs``,
+        the portal), read through the unit index; they are exactly the rows (and columns) the
+        frame of every unit holds for them."""
+        bounds = (f"{period.year:04d}-01", str(period))
+        if units is None:
+            latest = self._db.execute(
+                "SELECT unit, MAX(period) FROM plans WHERE period >= ? AND period < ? "
+                "GROUP BY unit",
+                bounds,
+            ).fetchall()
+        else:
+            latest = [
+                (unit, month)
+                for unit in sorted(set(units))
+                for (month,) in self._db.execute(
+                    "SELECT MAX(period) FROM plans WHERE unit = ? AND period >= ? AND period < ?",
+                    (unit, *bounds),
+                )
+                if month is not None
+            ]
         if not latest:
             return None
+        (newest,) = self._db.execute(
+            "SELECT MAX(period) FROM plans WHERE period >= ? AND period < ?", bounds
+        ).fetchone()
         columns = json.loads(
             self._db.execute(
-                "SELECT plan_columns FROM runs WHERE period = ?",
-                (max(p for _, p in latest),),
+                "SELECT plan_columns FROM runs WHERE period = ?", (newest,)
             ).fetchone()[0]
         )
         records = [

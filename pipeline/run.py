@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import __version__, schema
 from pipeline.errors import RunError
@@ -38,6 +39,9 @@ from pipeline.problems import (
     sort_problems,
 )
 from pipeline.registry import Period, Registry, load_registry
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("rbpipe")
 
@@ -347,27 +351,83 @@ def summary_lines(run: RunResult) -> list[str]:
 class CheckReport:
     submissions: list[Submission]
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # Indonesian, for stderr (e.g. no history)
 
     @property
     def has_errors(self) -> bool:
         return any(p.is_error for p in self.problems)
 
 
+def previous_rows_for_check(
+    history_path: Path, submissions: list[Submission], period: Period | None
+) -> pd.DataFrame | None:
+    """For RB-W102 in a check of a few files: each checked unit's rows from its last accepted
+    month before the month checked (``period``, else the file's own month), exactly the rows
+    the month run compares it with (:meth:`History.previous_rows`). None when the history does
+    not exist (it is never created here) or holds nothing earlier this year. Raises
+    :class:`RunError` when the history cannot be read."""
+    from pandas import concat
+
+    from pipeline.history import History
+
+    wanted: dict[Period, set[str]] = {}
+    for sub in submissions:
+        month = period
+        if month is None and sub.period:
+            with contextlib.suppress(RunError):
+                month = Period.parse(sub.period)
+        if sub.unit and month is not None:
+            wanted.setdefault(month, set()).add(sub.unit)
+    if not wanted or not Path(history_path).is_file():
+        return None
+    with History(history_path) as history:
+        frames = [
+            rows
+            for month, units in sorted(wanted.items())
+            if (rows := history.previous_rows(month, units)) is not None
+        ]
+    if not frames:
+        return None
+    return frames[0] if len(frames) == 1 else concat(frames, ignore_index=True)
+
+
 def check_files(
-    paths: list[Path], *, period: Period | None = None, registry_dir: Path | None = None
+    paths: list[Path],
+    *,
+    period: Period | None = None,
+    registry_dir: Path | None = None,
+    outputs: Path | None = None,
 ) -> CheckReport:
-    """Ingest and validate the given files on their own (no outputs, no history)."""
+    """Ingest and validate the given files on their own (no outputs written). With
+    ``outputs``, its history (``riwayat.sqlite``, only read) gives each unit's last accepted
+    month, so target changes (RB-W102) are reported as the month run reports them."""
     from pipeline.ingest import ingest_files
+    from pipeline.outputs import HISTORY_FILE
     from pipeline.validate import validate
 
     registry = load_registry(registry_dir)
     ingested = ingest_files([Path(p) for p in paths], registry, period, workers=1)
+    notes: list[str] = []
+    previous = None
+    if outputs is not None:
+        history = Path(outputs) / HISTORY_FILE
+        if not history.is_file():
+            notes.append(
+                f"Riwayat rekap {history} tidak ada: perubahan target dibanding bulan "
+                "sebelumnya (RB-W102) tidak diperiksa."
+            )
+        else:
+            try:
+                previous = previous_rows_for_check(history, ingested.submissions, period)
+            except RunError as exc:
+                notes.append(f"{exc} Perubahan target (RB-W102) tidak diperiksa.")
     validation = validate(
-        ingested.rows, ingested.submissions, period=period, registry=registry, previous=None
+        ingested.rows, ingested.submissions, period=period, registry=registry, previous=previous
     )
     return CheckReport(
         submissions=ingested.submissions,
         problems=sort_problems(ingested.problems + validation.problems),
+        notes=notes,
     )
 
 

@@ -302,4 +302,4 @@ def demo_run(tmp_path_factory) -> DemoRun:
 
 # The portal's fixtures (real server, accounts) live in portal_support.py; importing them here
 # registers them once, so their session scope is shared by every portal test module.
-from portal_support import demo_files, flawed_and_fixed, month_run, portal_server  # noqa: E402,F401,I001
+from portal_support import demo_files, flawed_and_fixed, month_run, portal_server, year_server  # noqa: E402,F401,I001

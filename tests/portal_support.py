@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS
-from conftest import RBPIPE, guarded_env
+from conftest import RBPIPE, guarded_env, rbpipe
 
 PERIOD = "2025-10"
 PASSWORD = "Kata-Sandi-Uji-2025"
@@ -58,7 +58,7 @@ def add_accounts(root: Path, accounts: dict) -> dict[str, str]:
     from pipeline.registry import load_registry
 
     db = Database(root / "portal.sqlite")
-    codes = load_registry().codes
+    codes = load_registry(root / "inputs").codes
     one_time = {}
     for name, (role, unit) in accounts.items():
         generated = create_account(
@@ -219,6 +219,65 @@ def month_run(portal_server) -> dict:
     return run_month(portal_server)
 
 
+# A second data folder for what needs a year and contacts: six synthetic units (a registry
+# written into its inputs/, as `rbpipe demo --units` does) with WhatsApp numbers for five of
+# them (test data only: the default registry has none), September consolidated (so the
+# history holds each unit's targets) and October open for reporting.
+YEAR_PERIODS = ("2025-09", "2025-10")
+YEAR_PHONES = {  # as an operator types them -> as WhatsApp takes them
+    "UNIT-0001": ("0812-3456-0001", "6281234560001"),
+    "UNIT-0002": ("+62 813 4567 0002", "6281345670002"),
+    "UNIT-0003": ("62815600000003", "62815600000003"),
+    "UNIT-0004": ("(0817) 700.0004", "628177000004"),
+    "UNIT-0005": ("0821 5555 0005", "6282155550005"),
+}
+YEAR_ACCOUNTS = {
+    "ana": ("analis", None),
+    "pim": ("pimpinan", None),
+    **{f"unit{i}": ("unit", f"UNIT-{i:04d}") for i in range(1, 7)},
+}
+
+
+def make_year_data(base: Path, seed: int = 2025):
+    """The folder described above; returns (root, {period: DemoPlan})."""
+    import csv
+
+    from pipeline.demo import generate_month
+    from pipeline.registry import Period, load_registry
+
+    plans = {
+        period: generate_month(
+            base / "inputs" / period, Period.parse(period), load_registry(), seed=seed, n_units=6
+        )
+        for period in YEAR_PERIODS
+    }
+    registry_csv = base / "inputs" / "unit_kerja.csv"
+    with registry_csv.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with registry_csv.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, [*rows[0], "telepon"], lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "telepon": YEAR_PHONES.get(row["kode"], ("",))[0]})
+    run = rbpipe(
+        "run", "--period", YEAR_PERIODS[0], "--inputs", "inputs", "--outputs", "outputs", cwd=base
+    )
+    assert run.returncode == 0, run.stderr
+    return base, plans
+
+
+@pytest.fixture(scope="session")
+def year_server(tmp_path_factory):
+    root, plans = make_year_data(tmp_path_factory.mktemp("tahun"))
+    add_accounts(root, YEAR_ACCOUNTS)
+    server = start_server(root, period=YEAR_PERIODS[1])
+    server.plans = plans
+    yield server
+    out = stop_server(server)
+    assert "Traceback" not in out, out
+    assert server.network_attempts == []
+
+
 @contextlib.contextmanager
 def browser_context(viewport=(1366, 768), **kw):
     """A Chromium context (Debian's Chromium driven by Playwright) in which every request to a
@@ -232,9 +291,7 @@ def browser_context(viewport=(1366, 768), **kw):
         context = browser.new_context(
             viewport={"width": viewport[0], "height": viewport[1]},
             accept_downloads=True,
-            locale="id-ID",
-            timezone_id="Asia/Jakarta",
-            **kw,
+            **{"locale": "id-ID", "timezone_id": "Asia/Jakarta", **kw},
         )
         outside: list[str] = []
 

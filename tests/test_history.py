@@ -268,6 +268,26 @@ def test_a_unit_that_skipped_a_month_is_compared_with_its_last_accepted_month(db
     assert by_unit == {"A": [6.0], "B": [5.0]}
 
 
+def test_previous_rows_of_some_units_are_those_units_rows_of_the_whole_frame(db_path):
+    september = month_run(SEPTEMBER, target_tw4=5.0)
+    october = month_run(OCTOBER, target_tw4=6.0)
+    october.rows = october.rows[october.rows["_unit"] == "A"].reset_index(drop=True)
+    with History(db_path) as history:
+        history.record(september)
+        history.record(october)
+        whole = history.previous_rows(NOVEMBER)
+        for units in (["B"], ["A"], {"A", "B"}, ["B", "A", "Z"]):
+            some = history.previous_rows(NOVEMBER, units)
+            expected = whole[whole["_unit"].isin(list(units))].reset_index(drop=True)
+            pd.testing.assert_frame_equal(
+                some.sort_values(["_unit", "_row"]).reset_index(drop=True),
+                expected.sort_values(["_unit", "_row"]).reset_index(drop=True),
+            )
+        assert history.previous_rows(NOVEMBER, ["Z"]) is None
+        assert history.previous_rows(NOVEMBER, []) is None
+        assert history.previous_rows(SEPTEMBER, ["A"]) is None
+
+
 def test_everything_of_the_month_is_kept_for_audits(db_path):
     with History(db_path) as history:
         history.record(month_run(OCTOBER))

@@ -64,6 +64,7 @@ class Portal:
         self.db = Database(self.data.db)
         self.checker = Checker(
             self.data.inputs,
+            history=self.data.history,
             batch_max=settings.check_batch_max,
             queue_max=settings.check_queue_max,
             workers=settings.check_workers,

@@ -13,6 +13,11 @@ worker pool (a hostile file costs its own worker, never the server) and validate
 Great Expectations run: GX's fixed cost per run is most of a check, so on the deadline day 20
 waiting uploads cost little more than one.
 
+Target changes (RB-W102) are checked as the month run checks them: the batch's units' rows of
+their last accepted month come from the history (``History.previous_rows(period, units)``, read
+for each batch, so a month run that just finished counts at once) and go into the same
+``validate`` call. A history that cannot be read costs only that rule, logged.
+
 A batch never holds two uploads that identify as the same unit (ingest would judge them as one
 report, superseding by sheet kind or counting duplicate codes across them: month-run rules,
 not a check result): such an upload waits for the next batch, and uploads whose unit only shows
@@ -80,12 +85,14 @@ class Checker:
         self,
         registry_dir: Path | None,
         *,
+        history: Path | None = None,
         batch_max: int = 16,
         queue_max: int = 256,
         workers: int = 2,
         gx_workers: int = 2,
     ):
         self.registry_dir = registry_dir
+        self.history = history
         self.batch_max = batch_max
         self.workers = workers
         self.gx_workers = gx_workers
@@ -122,10 +129,25 @@ class Checker:
             )
         return self._suite_pool
 
+    def _previous(self, submissions, period):
+        """The checked units' rows of their last accepted month (RB-W102), or None."""
+        from pipeline.errors import RunError
+        from pipeline.run import previous_rows_for_check
+
+        if self.history is None:
+            return None
+        try:
+            return previous_rows_for_check(self.history, submissions, period)
+        except RunError as exc:
+            log.error("riwayat tidak terbaca, RB-W102 tidak diperiksa: %s", exc)
+            return None
+
     def _validate(self, ingested, period, registry):
         from concurrent.futures.process import BrokenProcessPool
 
         from pipeline.validate import validate
+
+        previous = self._previous(ingested.submissions, period)
 
         def run(pool):
             return validate(
@@ -133,7 +155,7 @@ class Checker:
                 ingested.submissions,
                 period=period,
                 registry=registry,
-                previous=None,
+                previous=previous,
                 suite_pool=pool,
             )
 
