@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 import openpyxl
 import pytest
-from factories import PHONES, UNIT_CODES, make_run, unit_texts, with_contacts
+from factories import PERIOD, PHONES, UNIT_CODES, make_run, unit_texts, with_contacts
 
 from pipeline import schema
 from pipeline.deliver.notices import (
@@ -161,3 +161,49 @@ def test_the_portal_gets_each_units_link_before_and_after_the_run(run, tmp_path)
     notices = {n.kode: n for n in notices_from_run(run)}
     assert after == {k: whatsapp_url(n) for k, n in notices.items() if n.telepon}
     assert "Umpan balik laporan RB Oktober 2025" in unquote(after["DINKES"])
+
+
+def test_an_upload_the_run_has_not_seen_gets_its_own_check_result(run):
+    """The portal's board: a unit's latest upload, checked but not yet consolidated. Rejected:
+    a reminder that says why; errors: the check's result (how many, the first, upload again);
+    never figures, a rank or next month's deadline, which only a month run gives."""
+    from pipeline.deliver.notices import KIND_CHECK, upload_notice
+
+    registry = with_contacts(run).registry
+    unit = registry.unit("DINKES")
+    problems = [
+        {"severity": "warning", "cell": "RB Umum!J7", "message": "Target berubah."},
+        {"severity": "error", "cell": "RB Umum!H6", "message": "Satuan wajib diisi."},
+        {"severity": "error", "cell": None, "message": "Lembar RB Tematik tidak ada."},
+    ]
+    checked = upload_notice(
+        unit, PERIOD, registry.settings, file="dinkes.xlsx", accepted=True, warnings=1,
+        problems=problems,
+    )  # fmt: skip
+    assert checked.kind == KIND_CHECK and checked.errors == 2 and checked.warnings == 1
+    text = whatsapp_text(checked)
+    assert text.startswith("Hasil pemeriksaan laporan RB Oktober 2025 untuk ")
+    assert "(DINKES)" in text and "berkas dinkes.xlsx sudah masuk" in text
+    assert (
+        "2 kesalahan yang perlu diperbaiki, antara lain di RB Umum!H6: Satuan wajib diisi." in text
+    )
+    assert "batas pengiriman 5 November 2025" in text and "Peringkat" not in text
+    assert "1. RB Umum!H6: Satuan wajib diisi." in body(checked)
+    assert "2. dinkes.xlsx: Lembar RB Tematik tidak ada." in body(checked)
+    assert subject(checked).endswith("DINKES), 2 kesalahan perlu diperbaiki")
+    assert urlsplit(whatsapp_url(checked)).path == "/" + PHONES["DINKES"]
+
+    rejected = upload_notice(
+        unit, PERIOD, registry.settings, file="dinkes.xlsx", accepted=False, warnings=0,
+        problems=problems[1:],
+    )  # fmt: skip
+    assert rejected.kind == KIND_REMINDER
+    assert "Berkas dinkes.xlsx belum dapat direkap: Satuan wajib diisi." in whatsapp_text(rejected)
+
+    clean = upload_notice(
+        unit, PERIOD, registry.settings, file="dinkes.xlsx", accepted=True, warnings=0,
+        problems=[],
+    )  # fmt: skip
+    assert clean.kind == KIND_FEEDBACK and clean.errors == 0
+    for n in (checked, rejected, clean):
+        assert not [c for c in UNIT_CODES if c != "DINKES" and c in texts_of(n)]

@@ -5,6 +5,7 @@ loopback is aborted and recorded; none may be attempted."""
 from __future__ import annotations
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -28,7 +29,13 @@ def test_unit_signs_in_uploads_sees_the_cell_downloads_feedback_and_fixes(
         row.wait_for(timeout=60_000)
         text = row.inner_text()
         assert "Kesalahan" in text and "120" in text and "RB-E105" in text
-        assert "kesalahan" in page.inner_text("#hasil-ringkas")
+        # Received with an error to fix: one sentence with the count, in the warning colour.
+        message = page.locator("#pesan-unggah")
+        assert message.inner_text() == (
+            "BAPENDA_2025-10.xlsx diterima, tetapi ada 1 kesalahan yang harus diperbaiki."
+        )
+        assert "waspada" in message.get_attribute("class").split()
+        assert "waspada" in page.locator("#hasil-ringkas").get_attribute("class").split()
 
         with page.expect_download() as info:
             page.click("#tautan-umpan-balik")
@@ -39,8 +46,10 @@ def test_unit_signs_in_uploads_sees_the_cell_downloads_feedback_and_fixes(
         assert wb["RB Tematik"]["K5"].comment is not None
 
         page.set_input_files("#berkas", str(fixed))
-        page.wait_for_selector("#hasil-ringkas:has-text('Tidak ada masalah')", timeout=60_000)
+        page.wait_for_selector("#hasil-ringkas:has-text('tanpa masalah')", timeout=60_000)
         assert page.locator("#tabel-masalah tbody tr").count() == 0
+        assert message.inner_text() == (f"{fixed.name} diterima tanpa masalah dan siap direkap.")
+        assert "baik" in message.get_attribute("class").split()
         history = page.locator("#tabel-riwayat tbody tr")
         assert history.count() >= 2
         assert fixed.name in history.first.inner_text()
@@ -67,6 +76,7 @@ def test_analyst_sees_board_change_runs_month_and_downloads_regency_workbook(
         row.wait_for()
         assert row.get_attribute("data-status") == "belum"
         assert page.locator("#tabel-papan tbody tr").count() == 51
+        assert re.search(r" · diperbarui pukul \d{2}\.\d{2}$", page.inner_text("#info-papan"))
 
         # The unit's (still empty) template arrives from elsewhere; the board changes without
         # a reload: it is in, and rejected (no action plan).
@@ -106,6 +116,27 @@ def test_unit_cannot_reach_the_board_or_another_units_upload(portal_server, demo
             response = page.goto(f"{portal_server.url}{path}")
             assert response.status in (403, 404)
             assert "DLH" not in page.content()
+    assert context.outside == []
+
+
+def test_a_rejected_upload_says_why_in_red(portal_server, tmp_path):
+    from pipeline.registry import Period, load_registry
+    from pipeline.template import template_bytes
+
+    registry = load_registry()
+    blank = tmp_path / f"DINSOS_{PERIOD}.xlsx"
+    blank.write_bytes(template_bytes(registry.unit("DINSOS"), Period.parse(PERIOD), registry))
+    with browser_context() as context:
+        page = sign_in_page(context, portal_server.url, "dinsos")
+        page.set_input_files("#berkas", str(blank))
+        message = page.locator("#pesan-unggah")
+        page.wait_for_selector("#pesan-unggah:has-text('ditolak')", timeout=60_000)
+        assert "galat" in message.get_attribute("class").split()
+        first = page.locator("#tabel-masalah tbody tr.error").first.inner_text()
+        reason = message.inner_text().removeprefix(f"{blank.name} ditolak dan tidak akan direkap: ")
+        assert reason != message.inner_text() and reason.rstrip(".") in first
+        assert "galat" in page.locator("#hasil-ringkas").get_attribute("class").split()
+        assert page.console_errors == []
     assert context.outside == []
 
 

@@ -10,6 +10,11 @@ and its texts (:func:`subject`, :func:`body`, :func:`whatsapp_text`, :func:`what
 * Every other registry unit gets a **reminder** (``pengingat``): the report was not received,
   the deadline; when its files were rejected, why, with its feedback workbook attached (the
   workbook explains the rejection).
+* The portal's board also nudges a unit whose latest upload the month run has not seen yet
+  (:func:`upload_notice`): rejected, a reminder saying why; accepted with errors, the result of
+  the portal's check (``hasil_periksa``: how many errors, the first one, "fix and upload again
+  before the month is run") — not feedback, which speaks of a consolidated report, its rank and
+  next month's deadline.
 
 **Isolation by construction** (the places a unit's message could carry another unit's data are
 marked ``ISOLATION`` below): :func:`build_notices` cuts the month into per-unit slices first —
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +45,8 @@ if TYPE_CHECKING:
 
 KIND_FEEDBACK = "umpan_balik"
 KIND_REMINDER = "pengingat"
-KIND_LABEL = {KIND_FEEDBACK: "umpan balik", KIND_REMINDER: "pengingat"}
+KIND_LABEL = {KIND_FEEDBACK: "umpan balik", KIND_REMINDER: "pengingat"}  # a month's messages
+KIND_CHECK = "hasil_periksa"  # the portal's check of an upload the month run has not seen yet
 MAX_FIXES = 10  # errors listed in an e-mail; the workbook lists them all
 MAX_WHATSAPP_REASON = 160  # characters of a rejection reason in a WhatsApp text
 
@@ -58,7 +64,7 @@ class UnitNotice:
     """Everything one unit's message may say. Built by :func:`build_notices` from that unit's
     own records only; the texts read nothing else."""
 
-    kind: str  # KIND_FEEDBACK | KIND_REMINDER
+    kind: str  # KIND_FEEDBACK | KIND_REMINDER | KIND_CHECK (portal only)
     kode: str
     nama: str
     period: Period
@@ -218,6 +224,40 @@ def reminder_notice(unit: Unit, period: Period, settings: Settings) -> UnitNotic
     )
 
 
+def upload_notice(
+    unit: Unit,
+    period: Period,
+    settings: Settings,
+    *,
+    file: str,
+    accepted: bool,
+    warnings: int,
+    problems: Iterable[Any],
+) -> UnitNotice:
+    """The notice of a unit whose latest upload to the portal the month run has not seen:
+    ``problems`` are that upload's own (the portal's check, as ``rbpipe check --json``).
+    Rejected: a reminder naming the file and its first error; accepted with errors: a
+    :data:`KIND_CHECK` notice with the errors; accepted without: feedback without figures (the
+    board sends nothing for it). ISOLATION: the caller passes one upload of ``unit``."""
+    fixes = tuple(
+        Fix(where=_get(p, "cell") or file, message=_get(p, "message") or "")
+        for p in problems
+        if _get(p, "severity") == "error"
+    )
+    base = reminder_notice(unit, period, settings)
+    if not accepted:
+        reason = fixes[0].message if fixes else "berkas tidak dapat direkap"
+        return replace(base, rejected=((file, reason),))
+    return replace(
+        base,
+        kind=KIND_CHECK if fixes else KIND_FEEDBACK,
+        file=file,
+        errors=len(fixes),
+        warnings=warnings,
+        fixes=fixes,
+    )
+
+
 def whatsapp_links(outputs: Path, period: Period, registry: Registry) -> dict[str, str]:
     """For the portal's board: unit code -> WhatsApp click-to-chat link of every registry unit
     with a number. After the month has run (its manifest exists): the same feedback or
@@ -244,7 +284,25 @@ def _who(n: UnitNotice) -> str:
     return f"{n.nama} ({n.kode})"
 
 
+def _shorten(text: str) -> str:
+    if len(text) > MAX_WHATSAPP_REASON:
+        return text[: MAX_WHATSAPP_REASON - 1].rstrip() + "…"
+    return text
+
+
+def _first_fix(n: UnitNotice) -> str:
+    """``"yaitu di RB Tematik!K5: ..."`` / ``"antara lain di ..."``: the unit's first error."""
+    lead = "yaitu" if len(n.fixes) == 1 else "antara lain"
+    first = n.fixes[0]
+    return f"{lead} di {first.where}: {_shorten(first.message.rstrip('.'))}"
+
+
 def subject(n: UnitNotice) -> str:
+    if n.kind == KIND_CHECK:
+        return (
+            f"Hasil pemeriksaan laporan RB {n.period.label}: {_who(n)}, "
+            f"{n.errors} kesalahan perlu diperbaiki"
+        )
     if n.kind == KIND_FEEDBACK:
         state = f"{n.errors} kesalahan perlu diperbaiki" if n.errors else "tanpa kesalahan"
         return f"Umpan balik laporan RB {n.period.label}: {_who(n)}, {state}"
@@ -276,7 +334,22 @@ def body(n: UnitNotice) -> str:
     """The e-mail text. ISOLATION: built from ``n`` alone (its own figures and problems)."""
     s = n.settings
     lines = [f"Yth. Pimpinan dan operator {_who(n)},", ""]
-    if n.kind == KIND_FEEDBACK:
+    if n.kind == KIND_CHECK:
+        lines += [
+            f"Berkas {n.file} untuk laporan Rencana Aksi Reformasi Birokrasi periode "
+            f"{n.period.label} sudah masuk ke portal dan diperiksa: ada {number(n.errors)} "
+            "kesalahan yang perlu diperbaiki sebelum bulan ini direkap (batas pengiriman "
+            f"{tanggal(n.deadline)}):",
+        ]
+        lines += [f"{i}. {f.where}: {f.message}" for i, f in enumerate(n.fixes[:MAX_FIXES], 1)]
+        if len(n.fixes) > MAX_FIXES:
+            lines.append(f"(dan {number(len(n.fixes) - MAX_FIXES)} kesalahan lainnya)")
+        lines += [
+            "",
+            "Perbaiki di Excel lalu unggah lagi di portal; letak dan cara memperbaiki setiap "
+            "kesalahan ada di hasil pemeriksaan pada portal.",
+        ]
+    elif n.kind == KIND_FEEDBACK:
         lines += [
             f"Laporan Rencana Aksi Reformasi Birokrasi periode {n.period.label} dari unit Anda "
             f"telah kami terima dan direkap: berkas {n.file}{_timeliness(n)}.",
@@ -341,7 +414,16 @@ def body(n: UnitNotice) -> str:
 def whatsapp_text(n: UnitNotice) -> str:
     """The short WhatsApp text. ISOLATION: built from ``n`` alone."""
     head = f"{n.settings.nama_instansi}, {n.settings.nama_pemda}."
-    if n.kind == KIND_FEEDBACK:
+    if n.kind == KIND_CHECK:
+        parts = [
+            f"Hasil pemeriksaan laporan RB {n.period.label} untuk {_who(n)} di portal: berkas "
+            f"{n.file} sudah masuk, tetapi ada {number(n.errors)} kesalahan yang perlu "
+            f"diperbaiki, {_first_fix(n)}.",
+            "Mohon perbaiki di Excel lalu unggah lagi di portal sebelum bulan ini direkap "
+            f"(batas pengiriman {tanggal(n.deadline)}); letak dan cara memperbaiki setiap "
+            "kesalahan ada di hasil pemeriksaan pada portal.",
+        ]
+    elif n.kind == KIND_FEEDBACK:
         parts = [
             f"Umpan balik laporan RB {n.period.label} untuk {_who(n)}: laporan diterima"
             f"{_timeliness(n)}, {number(n.rows)} rencana aksi direkap.",
@@ -362,9 +444,7 @@ def whatsapp_text(n: UnitNotice) -> str:
         ]
         if n.rejected:
             name, why = n.rejected[-1]
-            if len(why) > MAX_WHATSAPP_REASON:
-                why = why[: MAX_WHATSAPP_REASON - 1].rstrip() + "…"
-            parts.append(f"Berkas {name} belum dapat direkap: {why}")
+            parts.append(f"Berkas {name} belum dapat direkap: {_shorten(why)}")
         parts.append("Mohon kirim segera dengan templat resmi.")
     return " ".join([*parts, head])
 

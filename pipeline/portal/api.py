@@ -299,7 +299,9 @@ async def papan(request: Request) -> Response:
     except RunError as exc:
         return error(400, str(exc))
     manifest = read_manifest(p.data.manifest(period))
-    return JSONResponse(board(p.db, p.registry(), period, manifest))
+    # WhatsApp links for the analyst only: the bureau sends reminders (docs/decisions.md).
+    whatsapp = request.state.user.peran == "analis"
+    return JSONResponse(board(p.db, p.registry(), period, manifest, whatsapp=whatsapp))
 
 
 @guarded("rekap.mulai")

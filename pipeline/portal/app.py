@@ -39,6 +39,7 @@ def problem_json(problem, stored_name: str) -> dict:
     return out
 
 
+STATUS_WORD = {"accepted": "diterima", "rejected": "ditolak"}  # for the audit log's readers
 OUTCOMES_KEPT = 256  # check results kept in memory for a later feedback download
 
 
@@ -180,7 +181,8 @@ class Portal:
         self.db.audit(
             "unggah.karantina" if message else "unggah",
             f"kiriman {upload_id}: {shown} -> {'karantina/' if message else ''}{final.name} "
-            f"({status}, {outcome.errors} kesalahan, {outcome.warnings} peringatan)",
+            f"({STATUS_WORD.get(status, status)}, {outcome.errors} kesalahan, "
+            f"{outcome.warnings} peringatan)",
             nama=user.nama,
             peran=user.peran,
         )

@@ -4,10 +4,16 @@ Each page route is guarded like the API (its own action in the permissions table
 asking for the board gets a 403 page, not an empty board; the data itself comes only through
 the API, which checks again. No inline script or style: the Content-Security-Policy is
 ``default-src 'self'``.
+
+The month picker of the unit page and the board is a ``<select>`` rendered here, its options
+labelled ``Oktober 2025`` (:attr:`Period.label`) whatever the browser's language (a browser's
+own month input speaks the browser's language): the months that have inputs, outputs or uploads,
+the month open for reporting, and the month asked for in ``?periode=``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from starlette.requests import Request
@@ -15,7 +21,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from pipeline import __version__
+from pipeline.errors import RunError
 from pipeline.portal.web import guarded, portal
+from pipeline.registry import Period
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -28,6 +36,30 @@ PAGES = (
     ("/akun", "halaman.akun", "akun.html", "Akun pengguna"),
     ("/audit", "halaman.audit", "audit.html", "Log audit"),
 )
+
+PICKER_PAGES = frozenset({"unit.html", "papan.html"})
+MONTH_FOLDER = re.compile(r"\d{4}-\d{2}")
+
+
+def months_offered(p, asked: str | None) -> tuple[list[Period], Period]:
+    """(the picker's months, newest first; the month shown): every month with an inputs or
+    outputs folder or an upload, the month open for reporting, and ``asked`` (``?periode=``)
+    when it is a month; shown: ``asked``, else the open month."""
+    shown = _month(asked) or p.current_period()
+    names = [month for (month,) in p.db.all("SELECT DISTINCT periode FROM kiriman")]
+    for folder in (p.data.inputs, p.data.outputs):
+        if folder.is_dir():
+            names += [c.name for c in folder.iterdir() if MONTH_FOLDER.fullmatch(c.name)]
+    found = {p.current_period(), shown} | {m for name in names if (m := _month(name))}
+    return sorted(found, reverse=True), shown
+
+
+def _month(text: str | None) -> Period | None:
+    try:
+        return Period.parse(text) if text else None
+    except RunError:
+        return None
+
 
 NAV = {
     "unit": [("/unit", "Beranda")],
@@ -47,6 +79,12 @@ class Pages:
     def render(self, request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
         user = getattr(request.state, "user", None)
         p = portal(request)
+        if name in PICKER_PAGES:
+            context["bulan"], context["bulan_tampil"] = months_offered(
+                p, request.query_params.get("periode")
+            )
+        if name == "akun.html":
+            context["units"] = p.registry().units  # the unit code field's suggestions
         html = self.env.get_template(name).render(
             user=user,
             nav=NAV.get(user.peran, []) if user and not user.sandi_sementara else [],

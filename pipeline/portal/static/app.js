@@ -11,8 +11,18 @@ const STAGE_LABEL = {
   ingest: "membaca berkas", validate: "memeriksa aturan", metrics: "menghitung metrik",
   publish: "menulis buku kerja", history: "mencatat riwayat",
 };
-const MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-  "September", "Oktober", "November", "Desember"];
+const ROLE_LABEL = { unit: "Unit kerja", analis: "Analis", pimpinan: "Pimpinan" };
+const AUDIT_LABEL = {
+  masuk: "Masuk", "masuk.gagal": "Gagal masuk", "masuk.dikunci": "Masuk ditolak (akun terkunci)",
+  keluar: "Keluar", "akun.sandi": "Ganti kata sandi", "akun.tambah": "Akun ditambahkan",
+  "akun.sandi-baru": "Sandi sementara baru", "akun.nonaktif": "Akun dinonaktifkan",
+  unggah: "Unggah", "unggah.karantina": "Unggah (berkas unit lain, dikarantina)",
+  "unggah.ditolak": "Unggah ditolak", "unggah.gagal": "Unggah gagal", unduh: "Unduh",
+  "rekap.mulai": "Rekap dimulai", "rekap.selesai": "Rekap selesai", "rekap.gagal": "Rekap gagal",
+};
+const WHATSAPP_LABEL = {
+  pengingat: "Kirim pengingat", hasil_periksa: "Kirim daftar kesalahan", umpan_balik: "Kirim umpan balik",
+};
 
 let SESSION = null;
 
@@ -43,9 +53,14 @@ function badge(kind, text) { return el("span", { class: `lencana ${kind}`, text 
 
 function number(value) { return new Intl.NumberFormat("id-ID").format(value); }
 
-function periodLabel(periode) {
-  const [y, m] = periode.split("-").map(Number);
-  return `${MONTHS[m - 1]} ${y}`;
+// The month picker is a <select> the server renders with Indonesian labels ("Oktober 2025").
+function periodLabel() {
+  const picker = $("periode");
+  return picker.options[picker.selectedIndex].textContent.trim();
+}
+
+function timeOnly(date) {
+  return date.toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit" });
 }
 
 function dateTime(iso) {
@@ -88,17 +103,14 @@ async function loadSession() {
 }
 
 function periodInput(onChange) {
-  const input = $("periode");
-  const params = new URLSearchParams(location.search);
-  input.value = params.get("periode") || SESSION.bulan.periode;
-  input.addEventListener("change", () => {
-    if (!input.value) return;
+  const picker = $("periode");
+  picker.addEventListener("change", () => {
     const url = new URL(location.href);
-    url.searchParams.set("periode", input.value);
+    url.searchParams.set("periode", picker.value);
     history.replaceState(null, "", url);
-    onChange(input.value);
+    onChange(picker.value);
   });
-  return input.value;
+  return picker.value;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -156,21 +168,41 @@ function problemRows(problems) {
   }
 }
 
+// What became of an upload, in one sentence: [colour, what happened, what to do].
+// Rejected: red with the reason; received with errors: amber with the count; clean: green.
+function verdict(upload) {
+  if (upload.karantina) {
+    return ["galat", "tidak dimasukkan ke kiriman bulan ini karena teridentifikasi sebagai laporan unit lain",
+      "Unggah laporan unit Anda sendiri."];
+  }
+  if (upload.status === "rejected") {
+    const first = (upload.masalah || []).find((p) => p.severity === "error");
+    const reason = first ? first.message.replace(/\.$/, "") : "berkas tidak dapat direkap";
+    return ["galat", `ditolak dan tidak akan direkap: ${reason}`,
+      "Perbaiki berkasnya, lalu unggah lagi."];
+  }
+  if (upload.kesalahan) {
+    const warnings = upload.peringatan
+      ? ` Periksa juga ${number(upload.peringatan)} peringatan; bila datanya memang benar, tidak perlu diubah.` : "";
+    return ["waspada", `diterima, tetapi ada ${number(upload.kesalahan)} kesalahan yang harus diperbaiki`,
+      `Perbaiki di Excel pada sel yang tercantum di bawah, lalu unggah lagi.${warnings}`];
+  }
+  if (upload.peringatan) {
+    return ["baik", `diterima tanpa kesalahan, dengan ${number(upload.peringatan)} peringatan`,
+      "Periksa peringatannya; bila datanya memang benar, tidak perlu diubah."];
+  }
+  return ["baik", "diterima tanpa masalah dan siap direkap", ""];
+}
+
 function showResult(upload) {
   $("hasil").hidden = false;
   $("hasil-judul").textContent = `Hasil pemeriksaan: ${upload.berkas}`;
   const link = $("tautan-umpan-balik");
   link.href = upload.umpan_balik;
   link.hidden = upload.karantina;
-  let summary;
-  if (upload.karantina) summary = "Berkas ini tidak dimasukkan ke kiriman bulan ini.";
-  else if (upload.status === "rejected") summary = "Berkas ditolak: perbaiki masalah di bawah lalu unggah lagi.";
-  else if (upload.kesalahan) summary = `${number(upload.kesalahan)} kesalahan dan ${number(upload.peringatan)} peringatan. Perbaiki di Excel pada sel yang tercantum, lalu unggah lagi.`;
-  else if (upload.peringatan) summary = `Tidak ada kesalahan; ${number(upload.peringatan)} peringatan perlu diperiksa.`;
-  else summary = "Tidak ada masalah. Laporan Anda diterima dan siap direkap.";
-  const node = $("hasil-ringkas");
-  node.textContent = summary;
-  node.className = "ringkas " + (upload.kesalahan || upload.status === "rejected" ? "galat" : "");
+  const [kind, what, todo] = verdict(upload);
+  show($("hasil-ringkas"), `${upload.berkas} ${what}. ${todo}`.trim(), kind);
+  $("hasil-ringkas").classList.add("ringkas");
   problemRows(upload.masalah);
 }
 
@@ -224,7 +256,8 @@ async function upload(file, periode) {
     let data = {};
     try { data = await response.json(); } catch (e) { data = {}; }
     if (response.status === 201) {
-      show(message, `${file.name} diterima dan diperiksa.`, data.kesalahan || data.status === "rejected" ? "galat" : "baik");
+      const [kind, what] = verdict(data);
+      show(message, `${file.name} ${what}.`, kind);
       showResult(data);
     } else if (response.status === 422) {
       show(message, data.pesan, "galat");
@@ -245,16 +278,16 @@ function pageUnit() {
   let periode = periodInput((value) => { periode = value; refresh(); });
   function refresh() {
     const deadline = SESSION.bulan;
-    $("judul-bulan").textContent = `Laporan ${periodLabel(periode)}`;
+    $("judul-bulan").textContent = `Laporan ${periodLabel()}`;
     if (periode === deadline.periode) {
       const left = deadline.sisa_hari;
-      const tail = left > 0 ? `${left} hari lagi` : (left === 0 ? "hari ini" : `lewat ${-left} hari`);
+      const tail = left > 0 ? `${left} hari lagi` : (left === 0 ? "hari ini" : `sudah lewat ${number(-left)} hari`);
       $("info-batas").textContent = `Batas pengiriman: ${dateOnly(deadline.batas)} (${tail}).`;
     } else {
       $("info-batas").textContent = "";
     }
     $("tautan-templat").href = `/api/templat?periode=${periode}`;
-    $("tautan-templat").textContent = `Templat ${periodLabel(periode)} (.xlsx)`;
+    $("tautan-templat").textContent = `Templat ${periodLabel()} (.xlsx)`;
     $("hasil").hidden = true;
     loadHistory(periode);
     loadOfficial(periode);
@@ -298,6 +331,9 @@ function renderBoard() {
   const search = $("saring-cari").value.trim().toLowerCase();
   const body = $("tabel-papan").tBodies[0];
   body.replaceChildren();
+  // WhatsApp links (analyst only): the column shows when at least one unit has one.
+  const withWhatsapp = data.unit.some((u) => u.whatsapp);
+  if ($("kolom-wa")) $("kolom-wa").hidden = !withWhatsapp;
   for (const u of data.unit) {
     if (filter === "terlambat" ? u.tepat_waktu !== false : (filter && u.status !== filter)) continue;
     if (search && !(`${u.kode} ${u.nama}`.toLowerCase().includes(search))) continue;
@@ -308,11 +344,21 @@ function renderBoard() {
       cell("Unggahan terakhir", dateTime(u.terakhir)),
       cell("Tepat waktu", onTime),
       cell("Kesalahan", number(u.kesalahan), "angka"),
-      cell("Peringatan", number(u.peringatan), "angka")));
+      cell("Peringatan", number(u.peringatan), "angka"),
+      withWhatsapp ? cell("WhatsApp", whatsappLink(u)) : null));
   }
   $("info-papan").textContent = `Batas pengiriman ${dateOnly(data.batas)}` +
     (data.rekap_terakhir ? ` · rekap terakhir ${dateTime(data.rekap_terakhir)}` : " · belum direkap") +
-    ` · diperbarui ${new Date().toLocaleTimeString("id-ID")}`;
+    ` · diperbarui pukul ${timeOnly(new Date())}`;
+}
+
+// A click-to-chat link: WhatsApp opens in a new tab with the text typed in, when the analyst
+// clicks it (the page itself requests nothing from elsewhere).
+function whatsappLink(u) {
+  if (!u.whatsapp) return "–";
+  return el("a", { class: "tombol tombol-kecil tombol-wa", href: u.whatsapp.tautan, target: "_blank",
+    rel: "noopener noreferrer", title: `Buka WhatsApp dengan pesan untuk ${u.nama}`,
+    "data-jenis": u.whatsapp.jenis, text: WHATSAPP_LABEL[u.whatsapp.jenis] || "Kirim pesan" });
 }
 
 async function loadBoard(periode) {
@@ -411,7 +457,7 @@ async function loadAccounts() {
       actions.append(reset, " ", off);
     }
     body.append(el("tr", {},
-      cell("Nama", a.nama), cell("Peran", a.peran), cell("Unit", a.unit || "–"),
+      cell("Nama", a.nama), cell("Peran", ROLE_LABEL[a.peran] || a.peran), cell("Unit", a.unit || "–"),
       cell("Keadaan", badge(a.aktif ? "diterima" : "belum", a.aktif ? (a.sandi_sementara ? "Aktif, sandi sementara" : "Aktif") : "Nonaktif")),
       cell("Dibuat", dateTime(a.dibuat)), cell("", actions)));
   }
@@ -442,8 +488,10 @@ async function pageAudit() {
   const answer = await api("/api/audit?batas=500");
   const body = $("tabel-audit").tBodies[0];
   for (const r of answer.data.audit || []) {
-    body.append(el("tr", {}, cell("Waktu", dateTime(r.waktu)), cell("Pengguna", r.nama || "–"),
-      cell("Peran", r.peran || "–"), cell("Aksi", r.aksi), cell("Rincian", r.rincian), cell("Alamat", r.alamat || "–")));
+    const action = el("span", { title: r.aksi, text: AUDIT_LABEL[r.aksi] || r.aksi });
+    body.append(el("tr", {}, cell("Waktu", dateTime(r.waktu), "waktu"), cell("Pengguna", r.nama || "–"),
+      cell("Peran", ROLE_LABEL[r.peran] || r.peran || "–"), cell("Aksi", action), cell("Rincian", r.rincian),
+      cell("Alamat", r.alamat || "–")));
   }
 }
 
