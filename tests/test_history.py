@@ -256,25 +256,26 @@ def test_previous_rows_are_the_latest_earlier_months_staged_rows(db_path):
     pd.testing.assert_frame_equal(previous, september.rows)
 
 
-def test_a_unit_that_skipped_a_month_is_compared_with_its_last_accepted_month(db_path):
-    september = month_run(SEPTEMBER, target_tw4=5.0)
+@pytest.fixture
+def b_skipped_october(db_path) -> Path:
+    """A history where units A and B sent September (target 5) and only A October (6)."""
     october = month_run(OCTOBER, target_tw4=6.0)
     october.rows = october.rows[october.rows["_unit"] == "A"].reset_index(drop=True)
     with History(db_path) as history:
-        history.record(september)
+        history.record(month_run(SEPTEMBER, target_tw4=5.0))
         history.record(october)
+    return db_path
+
+
+def test_a_unit_that_skipped_a_month_is_compared_with_its_last_accepted_month(b_skipped_october):
+    with History(b_skipped_october) as history:
         previous = history.previous_rows(NOVEMBER)
     by_unit = previous.groupby("_unit")["target_tw4"].unique().map(list).to_dict()
     assert by_unit == {"A": [6.0], "B": [5.0]}
 
 
-def test_previous_rows_of_some_units_are_those_units_rows_of_the_whole_frame(db_path):
-    september = month_run(SEPTEMBER, target_tw4=5.0)
-    october = month_run(OCTOBER, target_tw4=6.0)
-    october.rows = october.rows[october.rows["_unit"] == "A"].reset_index(drop=True)
-    with History(db_path) as history:
-        history.record(september)
-        history.record(october)
+def test_previous_rows_of_some_units_are_those_units_rows_of_the_whole_frame(b_skipped_october):
+    with History(b_skipped_october) as history:
         whole = history.previous_rows(NOVEMBER)
         for units in (["B"], ["A"], {"A", "B"}, ["B", "A", "Z"]):
             some = history.previous_rows(NOVEMBER, units)
