@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-import itertools
 import numbers
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -826,34 +825,55 @@ def write_cells_streamed(
     heights = heights or {}
     cols = [cell[1] for cell in cells]
     ws.start_rows(cells[0][0], min(cols), cells[-1][0], max(cols))
+    # Per (style, tone): the format index for text and blanks, and for whole and other numbers.
+    looks: dict[tuple[str, str | None], tuple[int, int, int]] = {}
     try:
-        for row, group in itertools.groupby(cells, key=lambda cell: cell[0]):
-            if row in heights:
-                ws.set_row(row, heights[row])
-            number, parts, notes = str(row + 1), [], []
-            for _, col, item, style, tone, web, comment in group:
-                ref = xml.letter(col) + number
-                value: Any = item  # its type is checked below, fastest first
-                kind = type(value)
-                if kind is str and not web:
-                    parts.append(xml.text(ref, xf(style, tone), value[:MAX_CELL_TEXT]))
-                elif (kind is float and value == value) or kind is int:
-                    parts.append(xml.number(ref, xf(_number_style(style, value), tone), value))
-                elif value is None or kind is float:
-                    parts.append(xml.blank(ref, xf(style, tone)))
+        row, number, parts, notes = cells[0][0], str(cells[0][0] + 1), [], []
+        for at, col, item, style, tone, web, comment in cells:
+            if at != row:
+                _put_streamed_row(sheet, row, parts, notes, heights)
+                row, number, parts, notes = at, str(at + 1), [], []
+            ref = xml.letter(col) + number
+            look = looks.get((style, tone))
+            if look is None:
+                whole, other = _number_style(style, 1.0), _number_style(style, 0.5)
+                look = looks[style, tone] = (xf(style, tone), xf(whole, tone), xf(other, tone))
+            value: Any = item  # its type is checked below, fastest first
+            kind = type(value)
+            if kind is str and not web:
+                parts.append(xml.text(ref, look[0], value[:MAX_CELL_TEXT]))
+            elif kind is float and value == value:
+                parts.append(xml.number(ref, look[1] if value.is_integer() else look[2], value))
+            elif kind is int:
+                parts.append(xml.number(ref, look[1], value))
+            elif value is None or kind is float:
+                parts.append(xml.blank(ref, look[0]))
+            else:
+                plain = to_plain(value)
+                if web and isinstance(plain, str):
+                    parts.append(made.web(at, col, ref, plain, None, style, tone))
                 else:
-                    plain = to_plain(value)
-                    if web and isinstance(plain, str):
-                        parts.append(made.web(row, col, ref, plain, None, style, tone))
-                    else:
-                        parts.append(made.value(ref, plain, style, tone))
-                if comment:
-                    notes.append((col, comment))
-            for col, note in notes:
-                sheet.comment(row, col, note)
-            ws.put_row(row, "".join(parts))
+                    parts.append(made.value(ref, plain, style, tone))
+            if comment:
+                notes.append((col, comment))
+        _put_streamed_row(sheet, row, parts, notes, heights)
     finally:
         ws.end_rows()
+
+
+def _put_streamed_row(
+    sheet: Sheet,
+    row: int,
+    parts: list[str],
+    notes: list[tuple[int, str]],
+    heights: dict[int, float],
+) -> None:
+    """One row of :func:`write_cells_streamed`: its height and comments first, then its cells."""
+    if row in heights:
+        sheet.ws.set_row(row, heights[row])
+    for col, note in notes:
+        sheet.comment(row, col, note)
+    sheet.ws.put_row(row, "".join(parts))
 
 
 def _take(slots: list[int], index: int, value: int) -> int:
