@@ -828,7 +828,9 @@ def write_cells_streamed(
     # Per (style, tone): the format index for text and blanks, and for whole and other numbers.
     looks: dict[tuple[str, str | None], tuple[int, int, int]] = {}
     try:
-        row, number, parts, notes = cells[0][0], str(cells[0][0] + 1), [], []
+        parts: list[str] = []
+        notes: list[tuple[int, str]] = []
+        row, number = cells[0][0], str(cells[0][0] + 1)
         for at, col, item, style, tone, web, comment in cells:
             if at != row:
                 _put_streamed_row(sheet, row, parts, notes, heights)
