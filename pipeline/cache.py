@@ -2,7 +2,7 @@
 
 Analysts run a month many times (a late file, a correction). A re-run should pay only for what
 changed, and give exactly the bytes a run from scratch gives. The run cache, under
-``<outputs>/.cache/`` (:class:`RunCache`), keeps three things, each under a key that holds
+``<outputs>/.cache/`` (:class:`RunCache`), keeps four things, each under a key that holds
 *everything* its value depends on:
 
 * ``baca/``: what ingest's worker made of a file (:class:`pipeline.ingest.FileParse`), keyed by
@@ -15,6 +15,9 @@ changed, and give exactly the bytes a run from scratch gives. The run cache, und
   Every rule reads one unit's rows (RB-E114 counts codes over the unit's report, which may be
   split by sheet kind over two files; RB-W102 compares with the unit's own last month), so a
   unit's problems do not depend on other units.
+* ``rekap/``: each unit's rendered rows of the regency workbook's consolidated sheets (per
+  kind), keyed by the unit's plan rows, name and problems and the code version
+  (:class:`pipeline.incremental.PlanBlocks`).
 * ``<YYYY-MM>/umpan_balik.json``: per feedback workbook, the hash of everything its renderer
   sees (the unit's view: its files, rows, problems, metrics, rank, the regency medians, the
   settings) and the SHA-256 of the file written. A workbook whose view is unchanged and whose
@@ -61,7 +64,8 @@ CACHE_FOLDER = ".cache"
 FORMAT = 1
 KIND_PARSED = "baca"
 KIND_PROBLEMS = "periksa"
-ENTRY_KINDS = (KIND_PARSED, KIND_PROBLEMS)
+KIND_PLAN_ROWS = "rekap"
+ENTRY_KINDS = (KIND_PARSED, KIND_PROBLEMS, KIND_PLAN_ROWS)
 FEEDBACK_INDEX = "umpan_balik.json"
 ENTRIES_INDEX = "entri.json"
 # Libraries whose version can change a value the cache keeps or a byte of an output.
@@ -149,7 +153,7 @@ def _plain_scalar(value: object) -> bool:
 
 
 def encode(value: Any) -> Any:
-    """``value`` as JSON-ready data: tuples, dicts with any keys, dates and times, non-finite
+    """``value`` as JSON-ready data: tuples (``T`` when all their items are plain), dicts with any keys, dates and times, non-finite
     floats and the dataclasses of :func:`_classes` are tagged so that :func:`decode` gives them
     back exactly; anything else raises :class:`Unencodable`."""
     if _plain_scalar(value):
@@ -160,9 +164,10 @@ def encode(value: Any) -> Any:
     if kind is list:
         return [encode(v) for v in value]
     if kind is tuple:
-        # Rows are long tuples of plain values: the common case skips the per-item walk.
+        # Rows are long tuples of plain values: the common case skips the per-item walk, here
+        # and in decode (its own tag).
         if all(map(_plain_scalar, value)):
-            return {"t": list(value)}
+            return {"T": list(value)}
         return {"t": [encode(v) for v in value]}
     if kind is dict:
         return {"d": [[encode(k), encode(v)] for k, v in value.items()]}
@@ -179,10 +184,12 @@ def encode(value: Any) -> Any:
 def decode(data: Any) -> Any:
     """The value :func:`encode` made ``data`` from (raises on anything else)."""
     if type(data) is list:
-        return [decode(v) for v in data]
+        return [v if type(v) is str else decode(v) for v in data]
     if type(data) is not dict:
         return data
     (tag, inner), *rest = data.items()
+    if tag == "T" and not rest and type(inner) is list:
+        return tuple(inner)
     if tag == "t" and not rest:
         return tuple(decode(v) for v in inner)
     if tag == "d" and not rest:

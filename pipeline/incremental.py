@@ -7,6 +7,12 @@ which feedback workbooks are still current.
   cache. The problems are then sorted exactly as a cold run
   sorts them (:func:`pipeline.problems.sort_problems`: by severity and position; problems of one
   file keep the order GX gave them, which does not depend on the other files in the batch).
+* :class:`PlanBlocks` keeps, per unit and kind, the rendering of the unit's rows in the regency
+  workbook's consolidated sheets (``RB Umum``, ``RB Tematik``), keyed by the unit's plan rows
+  (:func:`plan_digests`), its name, its problems on rows and the code version: a re-run writes
+  the renderings of unchanged units again instead of rendering them (the same bytes:
+  :func:`pipeline.publish.styles.write_streamed_table` uses a rendering only when the column
+  widths, formats and link count it was made with still hold).
 * :func:`view_digest` is the fingerprint of everything a feedback workbook's renderer sees
   (:class:`pipeline.publish.feedback.UnitView`): its plan rows (hashed from the frame, type-aware,
   :func:`plan_digests`) and every other field of the view, with the code version. Equal
@@ -23,13 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline import cache as run_cache
-from pipeline.cache import KIND_PROBLEMS, RunCache, key_of
+from pipeline.cache import KIND_PLAN_ROWS, KIND_PROBLEMS, RunCache, key_of
 from pipeline.problems import EXPECTATIONS_DIR, Problem, sort_problems
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from pipeline.model import Submission, ValidationResult
+    from pipeline.model import RunResult, Submission, ValidationResult
+    from pipeline.publish.styles import RenderedRows
     from pipeline.registry import Period, Registry
 
 
@@ -225,3 +232,51 @@ def _fingerprint(value: Any) -> Iterable[str]:
         yield f"{kind.__name__}:{value!r};"
     else:
         yield f"{kind.__module__}.{kind.__qualname__}:{value!r};"
+
+
+# --------------------------------------------------------------------------------------------
+# The regency workbook's consolidated sheets
+# --------------------------------------------------------------------------------------------
+
+
+class PlanBlocks:
+    """Each unit's rendered rows of the consolidated sheets, in the run cache (``rekap/``)."""
+
+    def __init__(self, cache: RunCache, run: RunResult, plans: dict[str, str]) -> None:
+        self._cache = cache
+        self._plans = plans  # plan_digests of the run
+        self._name_of = run.registry.name_of
+        self._problems: dict[str, list[Problem]] = {}
+        for p in run.problems:
+            if p.row is not None and isinstance(p.unit, str):
+                self._problems.setdefault(p.unit, []).append(p)
+        self._version = run_cache.code_version()
+
+    def key(self, kind: str, unit: str) -> str:
+        """Everything a unit's rendered rows of ``kind`` depend on beside the column layout
+        (checked when the rendering is used): its rows, name and problems, the code."""
+        digest = hashlib.sha256()
+        parts = [self._version, kind, unit, self._name_of(unit), self._plans.get(unit, "")]
+        for part in _fingerprint([*parts, self._problems.get(unit, [])]):
+            digest.update(part.encode("utf-8"))
+        return digest.hexdigest()
+
+    def get(self, key: str, *, rows: int) -> tuple[RenderedRows, list[float]] | None:
+        """The rendering kept under ``key`` and its columns' widest values, when it is one of
+        ``rows`` rows."""
+        from pipeline.publish.styles import RenderedRows
+
+        value = self._cache.get(KIND_PLAN_ROWS, key)
+        if not isinstance(value, list) or len(value) != 2:
+            return None
+        contents, data = value
+        rendered = RenderedRows.from_plain_data(data)
+        if rendered is None or len(rendered.cells) != rows:
+            return None
+        if not isinstance(contents, list) or not all(type(c) in (int, float) for c in contents):
+            return None
+        return rendered, [float(c) for c in contents]
+
+    def put(self, key: str, rendered: RenderedRows, contents: list[float] | None) -> None:
+        if contents is not None:
+            self._cache.put(KIND_PLAN_ROWS, key, [contents, rendered.to_plain_data()])

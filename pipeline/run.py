@@ -196,7 +196,7 @@ def _run_locked(
     from pipeline.cache import RunCache
     from pipeline.deliveries import read_arrivals
     from pipeline.history import History, plan_rows
-    from pipeline.incremental import validate_month
+    from pipeline.incremental import PlanBlocks, plan_digests, validate_month
     from pipeline.ingest import ingest_month
     from pipeline.metrics import compare_with_history, compute_metrics
     from pipeline.publish.feedback import FeedbackWriter, write_reminders
@@ -269,10 +269,12 @@ def _run_locked(
         with _stage(stages, "publish"):
             # Feedback workbooks are written by worker processes while this one writes the
             # regency workbook.
+            digests = plan_digests(run.metrics.plans)
             with FeedbackWriter(
-                layout.feedback_folder, run, workers=workers, cache=cache
+                layout.feedback_folder, run, workers=workers, cache=cache, digests=digests
             ) as feedback:
-                write_regency_workbook(layout.regency_workbook, run)
+                kept = PlanBlocks(cache, run, digests)
+                write_regency_workbook(layout.regency_workbook, run, kept)
                 # The history's plan rows are made now, while the workers still render: the
                 # history stage is then only the database's own work.
                 history_plans = plan_rows(run.rows)

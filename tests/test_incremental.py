@@ -123,6 +123,8 @@ def test_the_rerun_read_and_validated_only_the_resent_file(months):
     feedback = [p for p in months["rerun"].outputs if p.parent.name == FEEDBACK_FOLDER]
     assert kept + written == len(feedback)
     assert written >= 1 and kept >= 1
+    # Regency workbook: the unchanged units' consolidated rows written from their renderings.
+    assert stats["rekap_dipakai"] >= 1 and stats["rekap_disimpan"] >= 1
     # The cold runs had nothing to take.
     assert "baca_dipakai" not in months["first"].info.cache
     assert months["first"].info.cache["berkas_diperiksa_gx"] == accepted
@@ -169,6 +171,22 @@ def test_a_torn_or_edited_cache_entry_is_never_used(months):
     stats = _rerun_is_cold(months, damage)
     damaged = stats.get("periksa_rusak", 0) + stats.get("baca_rusak", 0)
     assert damaged == 7
+
+
+def test_a_torn_or_edited_rendering_of_regency_rows_is_never_used(months):
+    def damage(folder: Path) -> None:
+        index = folder / str(OCTOBER) / run_cache.ENTRIES_INDEX
+        entries = [
+            folder / f"{name}.json"
+            for name in json.loads(index.read_text())
+            if name.startswith(f"{run_cache.KIND_PLAN_ROWS}/")
+        ]
+        entries[0].write_bytes(entries[0].read_bytes()[:-40])
+        head, _, body = entries[1].read_bytes().partition(b"\n")
+        entries[1].write_bytes(head + b"\n" + body.replace(b"<c r=", b"<c q=", 1))
+
+    stats = _rerun_is_cold(months, damage)
+    assert stats.get("rekap_rusak", 0) == 2
 
 
 def test_a_cache_of_other_code_or_removed_is_a_cold_run(months, monkeypatch):

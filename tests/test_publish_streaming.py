@@ -24,8 +24,10 @@ from pipeline.publish.styles import (
     Column,
     Formats,
     Sheet,
+    TableBlock,
     iter_records,
     open_workbook,
+    write_streamed_table,
     write_table,
 )
 
@@ -61,7 +63,8 @@ def _rows(n: int) -> list[tuple]:
     return rows
 
 
-def _write(path, rows, *, streaming: bool) -> None:
+def _write(path, rows, *, streaming: bool, blocks: list[TableBlock] | None = None) -> None:
+    """The table of ``rows`` (or of ``blocks``, by write_streamed_table) in a new workbook."""
     book = open_workbook(
         path,
         period=PERIOD,
@@ -71,7 +74,10 @@ def _write(path, rows, *, streaming: bool) -> None:
         streaming=streaming,
     )
     sheet = Sheet(book, Formats(book), "RB Umum", streaming=streaming)
-    write_table(sheet, top=0, columns=COLUMNS, rows=rows)
+    if blocks is None:
+        write_table(sheet, top=0, columns=COLUMNS, rows=rows)
+    else:
+        write_streamed_table(sheet, top=0, columns=COLUMNS, blocks=blocks)
     sheet.ws.freeze_panes(1, 3)
     book.close()
 
@@ -273,3 +279,71 @@ def test_text_that_looks_like_rich_text_markup_stays_text(tmp_path):
         warnings.simplefilter("ignore")
         ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["RB Umum"]
     assert [ws.cell(row=i + 2, column=2).value for i in range(len(hostile))] == hostile
+
+
+# --------------------------------------------------------------------------------------------
+# Kept renderings (the regency workbook's rows of unchanged units, from the run cache)
+# --------------------------------------------------------------------------------------------
+
+
+def _write_blocks(path, blocks: list[TableBlock]) -> None:
+    _write(path, [], streaming=True, blocks=blocks)
+
+
+def _kept_blocks(parts: list[list[tuple]], tmp_path) -> list[tuple]:
+    """Write ``parts`` as fresh blocks; return each block's rendering and widest values."""
+    kept: list[tuple] = [None] * len(parts)
+
+    def keeper(i):
+        return lambda rendered, contents: kept.__setitem__(i, (rendered, contents))
+
+    _write_blocks(
+        tmp_path / "pertama.xlsx",
+        [TableBlock(rows=part, keep=keeper(i)) for i, part in enumerate(parts)],
+    )
+    assert all(k is not None for k in kept)
+    return kept
+
+
+def test_kept_renderings_write_the_bytes_of_rows_rendered_now(tmp_path):
+    rows = _rows(120)
+    parts = [rows[:50], rows[50:51], rows[51:]]
+    _write(tmp_path / "sekaligus.xlsx", rows, streaming=True)
+    kept = _kept_blocks(parts, tmp_path)
+    whole = (tmp_path / "sekaligus.xlsx").read_bytes()
+    assert (tmp_path / "pertama.xlsx").read_bytes() == whole
+
+    # Blocks 0 and 2 from their renderings, block 1 rendered again: the same bytes.
+    made: list[int] = []
+
+    def rows_of(i):
+        return lambda: made.append(i) or parts[i]
+
+    blocks = [
+        TableBlock(rendered=kept[0][0], contents=kept[0][1], rows_of=rows_of(0)),
+        TableBlock(rows=parts[1]),
+        TableBlock(rendered=kept[2][0], contents=kept[2][1], rows_of=rows_of(2)),
+    ]
+    _write_blocks(tmp_path / "lagi.xlsx", blocks)
+    assert made == []
+    assert (tmp_path / "lagi.xlsx").read_bytes() == whole
+
+
+def test_a_rendering_made_for_other_column_widths_is_not_used(tmp_path):
+    rows = _rows(60)
+    parts = [rows[:30], rows[30:]]
+    kept = _kept_blocks(parts, tmp_path)
+    # The second block now holds longer unit codes: the column is wider than the first block's
+    # rendering was made for. That rendering must give way to its rows.
+    longer = [(r[0] + "-DENGAN-KODE-PANJANG", *r[1:]) for r in parts[1]]
+    made: list[int] = []
+    blocks = [
+        TableBlock(
+            rendered=kept[0][0], contents=kept[0][1], rows_of=lambda: made.append(0) or parts[0]
+        ),
+        TableBlock(rows=longer),
+    ]
+    _write_blocks(tmp_path / "lagi.xlsx", blocks)
+    _write(tmp_path / "sekaligus.xlsx", parts[0] + longer, streaming=True)
+    assert made == [0]
+    assert (tmp_path / "lagi.xlsx").read_bytes() == (tmp_path / "sekaligus.xlsx").read_bytes()

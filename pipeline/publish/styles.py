@@ -39,7 +39,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import xlsxwriter
-from xlsxwriter.utility import xl_range
+from xlsxwriter.utility import _utf16_len, xl_range
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline import __version__
@@ -646,19 +646,141 @@ def write_table(
     and the row is made tall enough (computed here: LibreOffice does not re-fit row heights of
     generated files). An empty table is a bare header row with a filter (Excel tables need a
     data row)."""
+    by_column = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    contents = [
+        widest([item.value if type(item) is Cell else item for item in by_column[i]], c.style)
+        for i, c in enumerate(columns)
+    ]
+    del by_column
+    specs = _table_head(sheet, top=top, left=left, columns=columns, contents=contents, rows=rows)
+    if sheet.streaming and rows:
+        _stream_rows(sheet, specs, [TableBlock(rows=rows)], top + 1)
+    else:
+        _write_rows(sheet, specs, rows, top + 1)
+    return _table_end(sheet, top=top, left=left, columns=columns, count=len(rows), style=style)
+
+
+@dataclass(kw_only=True)
+class RenderedRows:
+    """Rows of a streamed table as :func:`_stream_rows` renders them, apart from where they land:
+    each row's ``<c>`` elements with :data:`ROW_MARK` for its number, and what goes beside the
+    cells. What the regency writer keeps per unit in the run cache (:meth:`to_plain_data`)."""
+
+    specs: list[list[Any]]  # the ColumnSpecs the rows were rendered with
+    cells: list[str]
+    tall: list[list[int]]  # [row in block, lines] of the rows taller than one line
+    notes: list[list[Any]]  # [row in block, column, comment]
+    links: list[list[Any]]  # [row in block, column, target, label, style, tone]
+    counted: int  # links counted against the sheet's limit (the links and refused ones)
+    looks: list[list[Any]]  # [style, tone, xf index], in first-use order
+
+    def to_plain_data(self) -> list[Any]:
+        return [self.specs, self.cells, self.tall, self.notes, self.links, self.counted, self.looks]
+
+    @classmethod
+    def from_plain_data(cls, data: Any) -> RenderedRows | None:
+        """The rendering :meth:`to_plain_data` gave, or None when ``data`` is not one."""
+        try:
+            specs, cells, tall, notes, links, counted, looks = data
+            shaped = (
+                all(type(c) is str for c in cells)
+                and all(len(t) == 2 for t in tall)
+                and all(len(n) == 3 for n in notes)
+                and all(len(k) == 6 for k in links)
+                and all(len(k) == 3 for k in looks)
+                and type(counted) is int
+            )
+        except (TypeError, ValueError):
+            return None
+        if not shaped:
+            return None
+        return cls(
+            specs=[list(s) for s in specs],
+            cells=list(cells),
+            tall=[list(t) for t in tall],
+            notes=[list(n) for n in notes],
+            links=[list(k) for k in links],
+            counted=counted,
+            looks=[list(k) for k in looks],
+        )
+
+
+@dataclass(kw_only=True)
+class TableBlock:
+    """A run of rows of a streamed table (:func:`write_streamed_table`): the ``rows`` themselves,
+    or a ``rendered`` form of them kept from an earlier run with the ``contents`` (widest value
+    per column) they had; ``rows_of`` makes the rows when the rendering cannot be used, ``keep``
+    receives each fresh rendering."""
+
+    rows: Sequence[Sequence[object]] | None = None
+    rendered: RenderedRows | None = None
+    contents: list[float] | None = None
+    rows_of: Any = None  # () -> rows
+    keep: Any = None  # (RenderedRows, contents) -> None
+
+    def size(self) -> int:
+        if self.rows is not None:
+            return len(self.rows)
+        return len(self.rendered.cells) if self.rendered is not None else 0
+
+    def column_contents(self, columns: Sequence[Column]) -> list[float]:
+        if self.contents is not None and self.rows is None:
+            return self.contents
+        rows = self.rows or ()
+        by_column = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+        self.contents = [
+            widest([item.value if type(item) is Cell else item for item in by_column[i]], c.style)
+            for i, c in enumerate(columns)
+        ]
+        return self.contents
+
+
+def write_streamed_table(
+    sheet: Sheet,
+    *,
+    top: int,
+    columns: Sequence[Column],
+    blocks: Sequence[TableBlock],
+    left: int = 0,
+    style: str = "Table Style Light 9",
+) -> int:
+    """:func:`write_table` on a streaming sheet, its rows given in blocks, each as rows or as a
+    rendering kept from an earlier run: the same bytes as :func:`write_table` of the blocks'
+    rows together. A kept rendering is used only when it was made with the same column widths,
+    wraps and formats and within the sheet's link limit; otherwise its rows are made again."""
+    contents = [0.0 for _ in columns]
+    for block in blocks:
+        contents = [
+            max(a, b) for a, b in zip(contents, block.column_contents(columns), strict=True)
+        ]
+    count = sum(b.size() for b in blocks)
+    specs = _table_head(sheet, top=top, left=left, columns=columns, contents=contents, rows=count)
+    if count:
+        _stream_rows(sheet, specs, blocks, top + 1)
+    return _table_end(sheet, top=top, left=left, columns=columns, count=count, style=style)
+
+
+def _table_head(
+    sheet: Sheet,
+    *,
+    top: int,
+    left: int,
+    columns: Sequence[Column],
+    contents: Sequence[float],
+    rows: object,
+) -> list[ColumnSpec]:
+    """Column widths from the widest value of each column (``contents``), the header row's
+    height and, on a streaming sheet with ``rows``, its cells; the columns' specs."""
     ws = sheet.ws
     widths, wraps = [], []
-    by_column = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     for i, column in enumerate(columns):
-        values = [item.value if type(item) is Cell else item for item in by_column[i]]
-        content = widest(values, column.style)
+        content = contents[i]
         width = column.width or _fitted_width(
             column.header, content, column.style, column.max_width
         )
         widths.append(width)
         wraps.append(not is_numeric_style(column.style) and content > width - 1)
         ws.set_column(left + i, left + i, width)
-    del by_column
     header_lines = max(wrapped_lines(c.header, w - 2) for c, w in zip(columns, widths, strict=True))
     ws.set_row(top, row_height(header_lines) + 3)  # bold header text runs wider
     if sheet.streaming and rows:
@@ -666,16 +788,18 @@ def write_table(
         # takes rows in order (add_table's own late header cells are then discarded unwritten).
         for c, column in enumerate(columns, start=left):
             ws.write_string(top, c, column.header, sheet.fmt("header"))
-    specs = [
+    return [
         (left + c, column.style, column.links, wraps[c], widths[c])
         for c, column in enumerate(columns)
     ]
-    if sheet.streaming and rows:
-        _stream_rows(sheet, specs, rows, top + 1)
-        rows_written: Sequence[Sequence[object]] = ()
-    else:
-        rows_written = rows
-    for r, row in enumerate(rows_written, start=top + 1):
+
+
+def _write_rows(
+    sheet: Sheet, specs: list[ColumnSpec], rows: Sequence[Sequence[object]], first: int
+) -> None:
+    """The rows of a table on a sheet kept in memory, cell by cell."""
+    ws = sheet.ws
+    for r, row in enumerate(rows, start=first):
         lines = 1
         # Plain items take the column's look; a Cell overrides it (most items are plain).
         for (col, column_style, links, wrap, width), item in zip(specs, row, strict=True):
@@ -699,9 +823,17 @@ def write_table(
                 sheet.comment(r, col, item.comment)
         if lines > 1:
             ws.set_row(r, row_height(min(lines, 30)))
-    last = top + len(rows)
+
+
+def _table_end(
+    sheet: Sheet, *, top: int, left: int, columns: Sequence[Column], count: int, style: str
+) -> int:
+    """The Excel table over the header and ``count`` rows (a bare header with a filter when
+    there are none); the 0-based index of the last row."""
+    ws = sheet.ws
+    last = top + count
     header_fmt = sheet.fmt("header")
-    if rows:
+    if count:
         ws.add_table(
             top,
             left,
@@ -722,34 +854,79 @@ def write_table(
 # One column of write_table's rows: its index, style, links, wrap and width.
 ColumnSpec = tuple[int, str, bool, bool, float]
 
+# A streamed row's number in its rendered cells: a control character, which cell text never
+# holds as such (cellxml escapes it as _x0000_).
+ROW_MARK = "\x00"
+
 
 class XfIndex:
     """The index of a style and tone's format in a streamed sheet's workbook (what a cell's
     ``s`` attribute holds), numbered on first use as xlsxwriter numbers formats as cells use
-    them."""
+    them. ``seen`` lists the looks asked for since it was last emptied, in first-use order."""
 
     def __init__(self, sheet: Sheet) -> None:
         self._sheet = sheet
         self._known: dict[tuple[str, str | None], int] = {}
+        self.seen: dict[tuple[str, str | None], int] = {}
 
     def __call__(self, style: str, tone: str | None) -> int:
-        found = self._known.get((style, tone))
+        found = self.seen.get((style, tone))
         if found is None:
-            found = self._known[style, tone] = int(self._sheet.fmt(style, tone)._get_xf_index())
+            found = self._known.get((style, tone))
+            if found is None:
+                found = self._known[style, tone] = int(self._sheet.fmt(style, tone)._get_xf_index())
+            self.seen[style, tone] = found
         return found
 
 
 def _stream_rows(
-    sheet: Sheet, specs: list[ColumnSpec], rows: Sequence[Sequence[Any]], first: int
+    sheet: Sheet, specs: list[ColumnSpec], blocks: Sequence[TableBlock], first: int
 ) -> None:
-    """The rows of a table on a streaming sheet, from row ``first``: each cell decided as the
-    loop of :func:`write_table` decides it through :meth:`Sheet.value`, :meth:`Sheet.web_link`
-    and :meth:`Sheet.internal_link` (the same styles, tones, links, comments and row heights),
-    its XML made by :class:`cellxml.RowCells`. Plain items take a path with everything about
-    their column worked out once; :class:`Cell` items the general one."""
+    """The rows of a table on a streaming sheet, from row ``first``, block after block: each
+    block rendered (:func:`_render_rows`) or taken as kept, then written (:func:`_put_rendered`)."""
     ws = sheet.ws
     made = _CellXml(sheet)
+    count = sum(b.size() for b in blocks)
+    ws.start_rows(first, specs[0][0], first + count - 1, specs[-1][0])
+    plain_specs = [list(spec) for spec in specs]
+    try:
+        r = first
+        for block in blocks:
+            rendered = block.rendered
+            if rendered is not None and not _fits(sheet, made, rendered, plain_specs):
+                rendered = None
+            if rendered is None:
+                rows = block.rows if block.rows is not None else block.rows_of()
+                rendered = _render_rows(sheet, made, specs, rows)
+                if block.keep is not None and not made.capped:
+                    block.keep(rendered, block.contents)
+            _put_rendered(sheet, rendered, r)
+            r += len(rendered.cells)
+    finally:
+        ws.end_rows()
+
+
+def _fits(sheet: Sheet, made: _CellXml, rendered: RenderedRows, specs: list[list[Any]]) -> bool:
+    """True when a kept rendering is what rendering its rows here would give: the same column
+    specs, no link refused for the sheet's limit, and each look at the same format index (the
+    looks are asked for in the order the rendering first used them, so formats new to the
+    workbook are numbered as rendering the rows would number them)."""
+    if rendered.specs != specs or sheet._links + rendered.counted > MAX_LINKS_PER_SHEET:
+        return False
+    return all(made.xf(style, tone) == index for style, tone, index in rendered.looks)
+
+
+def _render_rows(
+    sheet: Sheet, made: _CellXml, specs: list[ColumnSpec], rows: Sequence[Sequence[Any]]
+) -> RenderedRows:
+    """Rows as the loop of :func:`write_table` writes them through :meth:`Sheet.value`,
+    :meth:`Sheet.web_link` and :meth:`Sheet.internal_link` (the same styles, tones, links,
+    comments and row heights), their XML made by :class:`cellxml.RowCells`, the row number left
+    as :data:`ROW_MARK` and the links recorded, not yet written. Plain items take a path with
+    everything about their column worked out once; :class:`Cell` items the general one."""
     xml, xf = made.xml, made.xf
+    made.start_block()
+    ref_mark = ROW_MARK
 
     # Per column: what a plain item needs, and its formats' indices, taken on first use (so the
     # workbook's formats are numbered in the order cells use them, as xlsxwriter numbers them).
@@ -759,51 +936,79 @@ def _stream_rows(
         fixed = style != "dec" and is_numeric_style(style)
         styles = (text_style, style if fixed else "int", style if fixed else "dec")
         capacity = max(int(width * 1.1) - 1, 1) if text_style == "wrap" else None
-        columns.append(
-            (col, xml.letter(col), style, links, wrap, width, capacity, styles, [0, 0, 0])
-        )
-    ws.start_rows(first, specs[0][0], first + len(rows) - 1, specs[-1][0])
-    try:
-        for r, row in enumerate(rows, start=first):
-            number = str(r + 1)
-            lines = 1
-            cells: list[str] = []
-            notes: list[tuple[int, str]] = []
-            for spec, item in zip(columns, row, strict=True):
-                col, letter, style, links, wrap, width, capacity, styles, xfs = spec
-                kind = type(item)
-                if kind is str and not links:
-                    if capacity and (len(item) > capacity or "\n" in item):
-                        lines = max(lines, wrapped_lines(item, width))
-                    at = xfs[0] or _take(xfs, 0, xf(styles[0], None))
-                    cells.append(xml.text(letter + number, at, item[:MAX_CELL_TEXT]))
-                elif (kind is float and item == item) or kind is int:
-                    k = 1 if kind is int or item.is_integer() else 2
-                    at = xfs[k] or _take(xfs, k, xf(styles[k], None))
-                    cells.append(xml.number(letter + number, at, item))
-                elif item is None or kind is float:  # missing, or NaN: a blank with the look
-                    at = xfs[0] or _take(xfs, 0, xf(styles[0], None))
-                    cells.append(xml.blank(letter + number, at))
+        ref = xml.letter(col) + ref_mark
+        columns.append((col, ref, style, links, wrap, width, capacity, styles, [0, 0, 0]))
+    cells_of: list[str] = []
+    tall: list[list[int]] = []
+    notes: list[list[Any]] = []
+    for i, row in enumerate(rows):
+        lines = 1
+        cells: list[str] = []
+        for spec, item in zip(columns, row, strict=True):
+            col, ref, style, links, wrap, width, capacity, styles, xfs = spec
+            kind = type(item)
+            if kind is str and not links:
+                if capacity and (len(item) > capacity or "\n" in item):
+                    lines = max(lines, wrapped_lines(item, width))
+                at = xfs[0] or _take(xfs, 0, xf(styles[0], None))
+                cells.append(xml.text(ref, at, item[:MAX_CELL_TEXT]))
+            elif (kind is float and item == item) or kind is int:
+                k = 1 if kind is int or item.is_integer() else 2
+                at = xfs[k] or _take(xfs, k, xf(styles[k], None))
+                cells.append(xml.number(ref, at, item))
+            elif item is None or kind is float:  # missing, or NaN: a blank with the look
+                at = xfs[0] or _take(xfs, 0, xf(styles[0], None))
+                cells.append(xml.blank(ref, at))
+            else:
+                if kind is Cell:
+                    value, own, tone = item.value, item.style or style, item.tone
+                    if item.comment:
+                        notes.append([i, col, item.comment])
                 else:
-                    if kind is Cell:
-                        value, own, tone = item.value, item.style or style, item.tone
-                        if item.comment:
-                            notes.append((col, item.comment))
-                    else:
-                        value, own, tone = item, style, None
-                    if wrap and own == "text":
-                        own = "wrap"
-                    plain = to_plain(value)
-                    if own == "wrap" and isinstance(plain, str):
-                        lines = max(lines, wrapped_lines(value, width))
-                    cells.append(made.item(r, col, letter + number, item, plain, own, tone, links))
-            if lines > 1:
-                ws.set_row(r, row_height(min(lines, 30)))
-            for col, note in notes:
+                    value, own, tone = item, style, None
+                if wrap and own == "text":
+                    own = "wrap"
+                plain = to_plain(value)
+                if own == "wrap" and isinstance(plain, str):
+                    lines = max(lines, wrapped_lines(value, width))
+                cells.append(made.item(i, col, ref, item, plain, own, tone, links))
+        if lines > 1:
+            tall.append([i, lines])
+        cells_of.append("".join(cells))
+    return RenderedRows(
+        specs=[list(spec) for spec in specs],
+        cells=cells_of,
+        tall=tall,
+        notes=notes,
+        links=made.pending if made.pending is not None else [],
+        counted=made.counted,
+        looks=[[style, tone, index] for (style, tone), index in xf.seen.items()],
+    )
+
+
+def _put_rendered(sheet: Sheet, rendered: RenderedRows, first: int) -> None:
+    """Write a rendering's rows from row ``first``: per row its links, height and comments,
+    then its cells with the row's number."""
+    ws = sheet.ws
+    tall = dict((i, lines) for i, lines in rendered.tall)
+    notes: dict[int, list[tuple[int, str]]] = {}
+    for i, col, note in rendered.notes:
+        notes.setdefault(i, []).append((col, note))
+    links: dict[int, list[list[Any]]] = {}
+    for link in rendered.links:
+        links.setdefault(link[0], []).append(link)
+    sheet._links += rendered.counted
+    for i, cells in enumerate(rendered.cells):
+        r = first + i
+        if links and i in links:
+            for _, col, target, label, style, tone in links[i]:
+                ws.write_url(r, col, target, sheet.fmt(style, tone), string=label)
+        if i in tall:
+            ws.set_row(r, row_height(min(tall[i], 30)))
+        if notes and i in notes:
+            for col, note in notes[i]:
                 sheet.comment(r, col, note)
-            ws.put_row(r, "".join(cells))
-    finally:
-        ws.end_rows()
+        ws.put_row(r, cells.replace(ROW_MARK, str(r + 1)))
 
 
 # A cell for write_cells_streamed: (row, col, value, style, tone, web, comment), 0-based.
@@ -878,6 +1083,14 @@ def _put_streamed_row(
     sheet.ws.put_row(row, "".join(parts))
 
 
+def _url_fits(ws: Worksheet, url: str) -> bool:
+    """True when xlsxwriter's ``write_url`` takes ``url``: link and anchor each within its
+    length limit in UTF-16 units (what it checks before storing a link)."""
+    link, _, anchor = url.partition("#")
+    limit = int(ws.max_url_length)
+    return bool(_utf16_len(link) <= limit and _utf16_len(anchor) <= limit)
+
+
 def _take(slots: list[int], index: int, value: int) -> int:
     slots[index] = value
     return value
@@ -885,12 +1098,47 @@ def _take(slots: list[int], index: int, value: int) -> int:
 
 class _CellXml:
     """The cell XML of one streaming sheet, each item decided as :meth:`Sheet.value`,
-    :meth:`Sheet.web_link` and :meth:`Sheet.internal_link` decide it."""
+    :meth:`Sheet.web_link` and :meth:`Sheet.internal_link` decide it.
+
+    Links are written to the worksheet at once (row ``r``), or — in a block begun with
+    :meth:`start_block` (:func:`_render_rows`) — recorded in :attr:`pending` under the row's
+    place in the block (``r``), counted in :attr:`counted`, to be written with the rows; the
+    sheet's link count is then raised when they are."""
 
     def __init__(self, sheet: Sheet) -> None:
         self.sheet = sheet
         self.xml = cellxml.RowCells()
         self.xf = XfIndex(sheet)
+        self.pending: list[list[Any]] | None = None
+        self.counted = 0
+        self.capped = False  # a link of this block fell to text at the sheet's link limit
+
+    def start_block(self) -> None:
+        self.pending, self.counted, self.capped = [], 0, False
+        self.xf.seen = {}
+
+    def _room(self) -> bool:
+        """True when one more link fits in the sheet's limit (and counts it)."""
+        if self.sheet._links + self.counted >= MAX_LINKS_PER_SHEET:
+            self.capped = True
+            return False
+        if self.pending is None:
+            self.sheet._links += 1
+        else:
+            self.counted += 1
+        return True
+
+    def _link(
+        self, r: int, col: int, target: str, label: str, style: str, tone: str | None
+    ) -> bool:
+        """Write (or record) a link; False when xlsxwriter would refuse it (too long)."""
+        if self.pending is None:
+            fmt = self.sheet.fmt(style, tone)
+            return bool(self.sheet.ws.write_url(r, col, target, fmt, string=label) == 0)
+        if not _url_fits(self.sheet.ws, target):
+            return False
+        self.pending.append([r, col, target, label, style, tone])
+        return True
 
     def item(
         self,
@@ -906,11 +1154,10 @@ class _CellXml:
         """A table item as the loop of :func:`write_table` writes it."""
         if type(item) is Cell and item.link:
             text = str(item.value)[:MAX_CELL_TEXT]
-            if self.sheet._links >= MAX_LINKS_PER_SHEET:
+            if not self._room():
                 return self.xml.text(ref, self.xf("text", None), text)
-            self.sheet._links += 1
             target = f"internal:'{item.link[0]}'!{item.link[1]}"
-            self.sheet.ws.write_url(r, col, target, self.sheet.fmt("link"), string=text)
+            self._link(r, col, target, text, "link", None)
             return self.xml.text(ref, self.xf("link", None), text)
         if type(item) is Cell and item.url:
             return self.web(r, col, ref, item.url, item.value, style, tone)
@@ -929,12 +1176,10 @@ class _CellXml:
         tone: str | None,
     ) -> str:
         """:meth:`Sheet.web_link` (the link recorded by the worksheet, the cell made here)."""
-        if is_web_link(url) and self.sheet._links < MAX_LINKS_PER_SHEET:
-            self.sheet._links += 1
+        if is_web_link(url) and self._room():
             link_style = "link_wrap" if style == "wrap" else "link"
             label = str(url) if shown is None else str(shown)
-            link_fmt = self.sheet.fmt(link_style, tone)
-            if self.sheet.ws.write_url(r, col, url, link_fmt, string=label) == 0:
+            if self._link(r, col, cast(str, url), label, link_style, tone):
                 return self.xml.text(ref, self.xf(link_style, tone), label[:MAX_CELL_TEXT])
         return self.value(ref, url if shown is None else shown, style, tone)
 

@@ -67,12 +67,16 @@ class FeedbackWriter:
         *,
         workers: int | None = None,
         cache: RunCache | None = None,
+        digests: dict[str, str] | None = None,
     ) -> None:
         self._folder = Path(folder)
         # With the run cache, a workbook whose view is unchanged (its fingerprint) and whose
         # file is still the one written is not rendered again (pipeline.incremental).
         self._cache = cache
-        self._plan_digests = plan_digests(run.metrics.plans) if cache is not None else {}
+        # ``digests``: plan_digests of the run, when the caller has them already.
+        if digests is None:
+            digests = plan_digests(run.metrics.plans) if cache is not None else {}
+        self._plan_digests = digests
         self._rendered: list[tuple[Path, str]] = []
         self.paths: list[Path] = []
         self._source: Iterator[tuple[Path, UnitView]] = self._jobs(iter_feedback_views(run))

@@ -23,6 +23,7 @@ statuses itself.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import schema
 from pipeline.fsutil import atomic_path
@@ -49,6 +50,9 @@ from pipeline.publish.regency.tables import write_groups_sheet, write_units_shee
 from pipeline.publish.regency.trend import write_trend_sheet
 from pipeline.publish.styles import Formats, Sheet, open_workbook
 
+if TYPE_CHECKING:
+    from pipeline.incremental import PlanBlocks
+
 __all__ = [
     "INFO_LABELS",
     "KIND_LABEL",
@@ -71,8 +75,9 @@ __all__ = [
 ]
 
 
-def write_regency_workbook(path: Path, run: RunResult) -> None:
-    """Write the regency workbook of ``run`` to ``path`` (atomically: temporary file, rename)."""
+def write_regency_workbook(path: Path, run: RunResult, kept: PlanBlocks | None = None) -> None:
+    """Write the regency workbook of ``run`` to ``path`` (atomically: temporary file, rename).
+    ``kept``: the run cache's renderings of units' consolidated rows (the same bytes, sooner)."""
     settings = run.registry.settings
     title = f"Konsolidasi Rencana Aksi RB {run.period.label}"
     with atomic_path(Path(path)) as tmp:
@@ -106,7 +111,7 @@ def write_regency_workbook(path: Path, run: RunResult) -> None:
         unit_chart = write_units_sheet(sheets[SHEET_UNITS], run)
         group_chart = write_groups_sheet(sheets[SHEET_GROUPS], run)
         for kind in schema.KINDS:
-            write_plans_sheet(sheets[KIND_LABEL[kind]], run, kind)
+            write_plans_sheet(sheets[KIND_LABEL[kind]], run, kind, kept)
         write_problems_sheet(sheets[SHEET_PROBLEMS], run)
         trend_chart = write_trend_sheet(sheets[SHEET_TREND], run)
         write_info_sheet(sheets[SHEET_INFO], run)

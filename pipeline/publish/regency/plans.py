@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from pipeline import schema
@@ -16,12 +18,18 @@ from pipeline.publish.regency.common import (
 from pipeline.publish.styles import (
     Cell,
     Column,
+    RenderedRows,
     Sheet,
+    TableBlock,
     iter_records,
     problem_note,
     problem_tone,
+    write_streamed_table,
     write_table,
 )
+
+if TYPE_CHECKING:
+    from pipeline.incremental import PlanBlocks
 
 
 def consolidated_headers(kind: str) -> tuple[str, ...]:
@@ -75,7 +83,13 @@ def _sorted_plans(plans: pd.DataFrame, run: RunResult, kind: str) -> pd.DataFram
     return mine.loc[keys.sort_values(["unit", "code", "file", "row"], kind="stable").index]
 
 
-def write_plans_sheet(sheet: Sheet, run: RunResult, kind: str) -> None:
+def write_plans_sheet(
+    sheet: Sheet, run: RunResult, kind: str, kept: PlanBlocks | None = None
+) -> None:
+    """The consolidated sheet of ``kind``. With ``kept`` (the run cache's renderings of each
+    unit's rows, :class:`pipeline.incremental.PlanBlocks`), a unit whose rows, name and
+    problems are unchanged since a run rendered them has its rendering written again instead
+    of being rendered: the same bytes (:func:`write_streamed_table`)."""
     fields = schema.SHEETS[kind].fields
     columns = [
         Column(header=schema.CONSOLIDATED_PREFIX_HEADERS[0], style="bold"),
@@ -89,8 +103,64 @@ def write_plans_sheet(sheet: Sheet, run: RunResult, kind: str) -> None:
         Column(header="Jumlah Kesalahan", style="int"),
     ]
     marks = _problems_by_row(run.problems)
+    plans = _sorted_plans(run.metrics.plans, run, kind)
+    if kept is None or not sheet.streaming:
+        write_table(sheet, top=0, columns=columns, rows=_plan_rows(plans, run, kind, marks))
+    else:
+        blocks = [_unit_block(kept, kind, unit, part, run, marks) for unit, part in _by_unit(plans)]
+        write_streamed_table(sheet, top=0, columns=columns, blocks=blocks)
+    finish(sheet, run, KIND_LABEL[kind], header_row=0, freeze_cols=3)
+
+
+def _by_unit(plans: pd.DataFrame) -> list[tuple[object, pd.DataFrame]]:
+    """The runs of rows of one unit in ``plans`` (sorted: each unit's rows are together)."""
+    units = plans["_unit"].tolist()
+    out = []
+    start = 0
+    for i in range(1, len(units) + 1):
+        if i == len(units) or units[i] != units[start]:
+            out.append((units[start], plans.iloc[start:i]))
+            start = i
+    return out
+
+
+def _unit_block(
+    kept: PlanBlocks,
+    kind: str,
+    unit: object,
+    part: pd.DataFrame,
+    run: RunResult,
+    marks: dict[tuple[object, ...], list[Problem]],
+) -> TableBlock:
+    """One unit's rows of the sheet: its kept rendering when there is one, else its rows; a
+    fresh rendering is kept for the next run."""
+    if type(unit) is not str:
+        return TableBlock(rows=_plan_rows(part, run, kind, marks))
+    key = kept.key(kind, unit)
+
+    def rows_of() -> list[tuple[object, ...]]:
+        return _plan_rows(part, run, kind, marks)
+
+    def keep(rendered: RenderedRows, contents: list[float] | None) -> None:
+        kept.put(key, rendered, contents)
+
+    found = kept.get(key, rows=len(part))
+    if found is not None:
+        rendered, contents = found
+        return TableBlock(rendered=rendered, contents=contents, rows_of=rows_of, keep=keep)
+    return TableBlock(rows=rows_of(), keep=keep)
+
+
+def _plan_rows(
+    plans: pd.DataFrame,
+    run: RunResult,
+    kind: str,
+    marks: dict[tuple[object, ...], list[Problem]],
+) -> list[tuple[object, ...]]:
+    """The sheet's rows of ``plans`` (sorted), a problem's cell marked with its tone and note."""
+    fields = schema.SHEETS[kind].fields
     rows: list[tuple[object, ...]] = []
-    for plan in iter_records(_sorted_plans(run.metrics.plans, run, kind)):
+    for plan in iter_records(plans):
         key = (plan["_unit"], plan["_file"], plan["_sheet"], int(plan["_row"]))
         by_field: dict[str, list[Problem]] = {}
         for p in marks.get(key, []):
@@ -124,5 +194,4 @@ def write_plans_sheet(sheet: Sheet, run: RunResult, kind: str) -> None:
                 plan.get("_errors"),
             )
         )
-    write_table(sheet, top=0, columns=columns, rows=rows)
-    finish(sheet, run, KIND_LABEL[kind], header_row=0, freeze_cols=3)
+    return rows
