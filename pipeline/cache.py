@@ -2,7 +2,7 @@
 
 Analysts run a month many times (a late file, a correction). A re-run should pay only for what
 changed, and give exactly the bytes a run from scratch gives. The run cache, under
-``<outputs>/.cache/`` (:class:`RunCache`), keeps four things, each under a key that holds
+``<outputs>/.cache/`` (:class:`RunCache`), keeps five things, each under a key that holds
 *everything* its value depends on:
 
 * ``baca/``: what ingest's worker made of a file (:class:`pipeline.ingest.FileParse`), keyed by
@@ -18,6 +18,8 @@ changed, and give exactly the bytes a run from scratch gives. The run cache, und
 * ``rekap/``: each unit's rendered rows of the regency workbook's consolidated sheets (per
   kind), keyed by the unit's plan rows, name and problems and the code version
   (:class:`pipeline.incremental.PlanBlocks`).
+* ``riwayat/``: each unit's plan rows as the history stores them
+  (:func:`pipeline.incremental.history_rows`), keyed by the unit's plan rows and the code.
 * ``<YYYY-MM>/umpan_balik.json``: per feedback workbook, the hash of everything its renderer
   sees (the unit's view: its files, rows, problems, metrics, rank, the regency medians, the
   settings) and the SHA-256 of the file written. A workbook whose view is unchanged and whose
@@ -65,7 +67,8 @@ FORMAT = 1
 KIND_PARSED = "baca"
 KIND_PROBLEMS = "periksa"
 KIND_PLAN_ROWS = "rekap"
-ENTRY_KINDS = (KIND_PARSED, KIND_PROBLEMS, KIND_PLAN_ROWS)
+KIND_HISTORY_ROWS = "riwayat"
+ENTRY_KINDS = (KIND_PARSED, KIND_PROBLEMS, KIND_PLAN_ROWS, KIND_HISTORY_ROWS)
 FEEDBACK_INDEX = "umpan_balik.json"
 ENTRIES_INDEX = "entri.json"
 # Libraries whose version can change a value the cache keeps or a byte of an output.
@@ -162,7 +165,7 @@ def encode(value: Any) -> Any:
     if kind is float:
         return {"f": repr(value)}
     if kind is list:
-        return [encode(v) for v in value]
+        return [v if type(v) is str else encode(v) for v in value]
     if kind is tuple:
         # Rows are long tuples of plain values: the common case skips the per-item walk, here
         # and in decode (its own tag).

@@ -13,6 +13,8 @@ which feedback workbooks are still current.
   the renderings of unchanged units again instead of rendering them (the same bytes:
   :func:`pipeline.publish.styles.write_streamed_table` uses a rendering only when the column
   widths, formats and link count it was made with still hold).
+* :func:`history_rows` is :func:`pipeline.history.plan_rows` (each plan row as the history
+  stores it, JSON included) with each unit's rows kept under the digest of its plan rows.
 * :func:`view_digest` is the fingerprint of everything a feedback workbook's renderer sees
   (:class:`pipeline.publish.feedback.UnitView`): its plan rows (hashed from the frame, type-aware,
   :func:`plan_digests`) and every other field of the view, with the code version. Equal
@@ -26,10 +28,10 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pipeline import cache as run_cache
-from pipeline.cache import KIND_PLAN_ROWS, KIND_PROBLEMS, RunCache, key_of
+from pipeline.cache import KIND_HISTORY_ROWS, KIND_PLAN_ROWS, KIND_PROBLEMS, RunCache, key_of
 from pipeline.problems import EXPECTATIONS_DIR, Problem, sort_problems
 
 if TYPE_CHECKING:
@@ -280,3 +282,54 @@ class PlanBlocks:
     def put(self, key: str, rendered: RenderedRows, contents: list[float] | None) -> None:
         if contents is not None:
             self._cache.put(KIND_PLAN_ROWS, key, [contents, rendered.to_plain_data()])
+
+
+# --------------------------------------------------------------------------------------------
+# The history's plan rows
+# --------------------------------------------------------------------------------------------
+
+
+def history_rows(plans: pd.DataFrame, cache: RunCache, digests: dict[str, str]) -> list[tuple]:
+    """:func:`pipeline.history.plan_rows` of ``plans`` (in its order), each unit's rows taken
+    from ``cache`` when its plan rows (``digests``: :func:`plan_digests` of ``plans``) are
+    unchanged, the others made in one go and kept."""
+    from pipeline.history import plan_rows
+
+    if plans.empty or "_unit" not in plans:
+        return plan_rows(plans)
+    version = run_cache.code_version()
+    out: list[tuple | None] = [None] * len(plans)
+    missed: list[tuple[str | None, Any]] = []
+    for unit, at in plans.groupby("_unit", sort=False, dropna=False).indices.items():
+        key = None
+        if isinstance(unit, str) and unit in digests:
+            key = key_of(KIND_HISTORY_ROWS, version, unit, digests[unit])
+            value = cache.get(KIND_HISTORY_ROWS, key)
+            if isinstance(value, list) and _history_value(value, len(at)):
+                for i, row in zip(at, value, strict=True):
+                    out[i] = row
+                continue
+        missed.append((key, at))
+    if missed:
+        import numpy as np
+
+        positions = np.concatenate([at for _, at in missed])
+        made = plan_rows(plans.iloc[positions])
+        start = 0
+        for key, at in missed:
+            rows = made[start : start + len(at)]
+            start += len(at)
+            for i, row in zip(at, rows, strict=True):
+                out[i] = row
+            if key is not None:
+                cache.put(KIND_HISTORY_ROWS, key, rows)
+    return cast(list[tuple], out)
+
+
+def _history_value(value: object, count: int) -> bool:
+    """True when a kept value is ``count`` history plan rows (tuples of seven plain values)."""
+    return (
+        isinstance(value, list)
+        and len(value) == count
+        and all(type(row) is tuple and len(row) == 7 for row in value)
+    )

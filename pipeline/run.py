@@ -195,8 +195,8 @@ def _run_locked(
 ) -> RunResult:
     from pipeline.cache import RunCache
     from pipeline.deliveries import read_arrivals
-    from pipeline.history import History, plan_rows
-    from pipeline.incremental import PlanBlocks, plan_digests, validate_month
+    from pipeline.history import History
+    from pipeline.incremental import PlanBlocks, history_rows, plan_digests, validate_month
     from pipeline.ingest import ingest_month
     from pipeline.metrics import compare_with_history, compute_metrics
     from pipeline.publish.feedback import FeedbackWriter, write_reminders
@@ -277,7 +277,7 @@ def _run_locked(
                 write_regency_workbook(layout.regency_workbook, run, kept)
                 # The history's plan rows are made now, while the workers still render: the
                 # history stage is then only the database's own work.
-                history_plans = plan_rows(run.rows)
+                history_plans = history_rows(run.rows, cache, digests)
             run.outputs.append(layout.regency_workbook)
             run.outputs.extend(feedback.paths)
             write_reminders(layout.reminders, run)

@@ -125,6 +125,8 @@ def test_the_rerun_read_and_validated_only_the_resent_file(months):
     assert written >= 1 and kept >= 1
     # Regency workbook: the unchanged units' consolidated rows written from their renderings.
     assert stats["rekap_dipakai"] >= 1 and stats["rekap_disimpan"] >= 1
+    # History: the unchanged units' plan rows as stored, the re-sent unit's made again.
+    assert stats["riwayat_dipakai"] >= 1 and stats["riwayat_disimpan"] >= 1
     # The cold runs had nothing to take.
     assert "baca_dipakai" not in months["first"].info.cache
     assert months["first"].info.cache["berkas_diperiksa_gx"] == accepted
