@@ -104,6 +104,16 @@ class Guarded(click.Command):
             click.echo("Dibatalkan oleh pengguna.", err=True)
             ctx.exit(130)
         except Exception as exc:  # noqa: BLE001 - last line of defence for the user
+            from pipeline.fsutil import disk_full
+
+            if disk_full(exc) and not ctx.params.get("verbose"):
+                click.echo(
+                    "Gagal: ruang penyimpanan (disk) penuh, perintah dihentikan. Tidak ada "
+                    "berkas setengah jadi: setiap berkas hasil masih versi lama atau sudah versi "
+                    f"baru yang utuh. Kosongkan ruang disk, lalu jalankan ulang. ({exc})",
+                    err=True,
+                )
+                ctx.exit(EXIT_CANNOT_RUN)
             if ctx.params.get("verbose"):
                 raise
             click.echo(
@@ -472,8 +482,16 @@ data_option = click.option(
     is_flag=True,
     help="Portal berada di belakang proxy TLS (Caddy/nginx): kuki diberi tanda Secure.",
 )
+@click.option(
+    "--setelan",
+    "overrides",
+    multiple=True,
+    hidden=True,
+    metavar="NAMA=NILAI",
+    help="Ubah satu setelan portal (PortalSettings), mis. body_idle_seconds=5 (uji, penyetelan).",
+)
 @verbose_option
-def serve(data, host, port, periode, https, verbose):
+def serve(data, host, port, periode, https, overrides, verbose):
     """Jalankan portal web: unit mengunggah dan langsung diperiksa; Bagian Organisasi memantau
     papan dan menjalankan rekap.
 
@@ -485,9 +503,12 @@ def serve(data, host, port, periode, https, verbose):
     from pipeline.portal.app import PortalSettings
     from pipeline.portal.app import serve as run_server
 
-    run_server(
-        data, host, port, PortalSettings(periode=str(periode) if periode else None, https=https)
-    )
+    settings = PortalSettings(periode=str(periode) if periode else None, https=https)
+    try:
+        settings = settings.with_overrides(overrides)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--setelan") from None
+    run_server(data, host, port, settings)
 
 
 @cli.group(context_settings=CONTEXT, options_metavar="[OPSI]", subcommand_metavar="PERINTAH")
@@ -617,6 +638,66 @@ def akun_nonaktif(nama, data, verbose):
 
     deactivate(_portal_db(data), nama)
     click.echo(f"Akun {nama} dinonaktifkan.")
+
+
+@cli.command(cls=Guarded, context_settings=CONTEXT)
+@data_option
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Berkas cadangan yang ditulis (.tar.gz).",
+)
+@verbose_option
+def cadangkan(data, out, verbose):
+    """Buat satu berkas cadangan folder data portal (portal.sqlite, inputs/, outputs/,
+    karantina/), aman walau portal sedang berjalan.
+
+    Contoh: rbpipe cadangkan --data /srv/rbpipe --out /cadangan/rbpipe-2025-11-05.tar.gz
+    """
+    from pipeline.locale_id import number
+    from pipeline.portal.backup import backup
+
+    summary = backup(data, out, on_wait=lambda line: click.echo(line, err=True))
+    months = ", ".join(summary.months) or "-"
+    click.echo(
+        f"Cadangan ditulis: {out} ({number(summary.files)} berkas, "
+        f"{number(summary.bytes / (1 << 20), 1)} MiB; {number(summary.uploads)} catatan "
+        f"kiriman portal; bulan: {months})."
+    )
+    if summary.skipped:
+        click.echo(
+            f"{number(len(summary.skipped))} tautan simbolik tidak ikut dicadangkan: "
+            + ", ".join(summary.skipped[:5]),
+            err=True,
+        )
+
+
+@cli.command(cls=Guarded, context_settings=CONTEXT)
+@click.argument("berkas", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder data tujuan: harus kosong atau belum ada.",
+)
+@verbose_option
+def pulihkan(berkas, data, verbose):
+    """Pulihkan berkas cadangan BERKAS (dari rbpipe cadangkan) ke folder data yang kosong.
+
+    Contoh: rbpipe pulihkan /cadangan/rbpipe-2025-11-05.tar.gz --data /srv/rbpipe-baru
+    """
+    from pipeline.locale_id import number
+    from pipeline.portal.backup import restore
+
+    summary = restore(berkas, data)
+    click.echo(
+        f"Cadangan {berkas} (dibuat {summary.created}) dipulihkan ke {data}: "
+        f"{number(summary.files)} berkas, {number(summary.bytes / (1 << 20), 1)} MiB, "
+        f"{number(summary.uploads)} catatan kiriman portal. Jalankan: rbpipe serve --data {data}"
+    )
 
 
 def main() -> None:

@@ -106,3 +106,27 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+SQLITE_FULL = 13  # sqlite3's extended error code for "database or disk is full"
+
+
+def disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) says the disk or the user's quota is full: an
+    ``OSError`` ENOSPC/EDQUOT, or SQLite's SQLITE_FULL."""
+    import errno
+    import sqlite3
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(current, sqlite3.Error) and (
+            getattr(current, "sqlite_errorcode", None) == SQLITE_FULL
+            or "database or disk is full" in str(current)
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -500,10 +500,14 @@ class History:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # SQLite may have rolled back already (SQLITE_FULL on a full disk): rolling back
+            # again would raise and hide the real error.
+            if self._db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
 
 def plan_rows(rows: pd.DataFrame) -> list[tuple]:

@@ -83,8 +83,10 @@ class Server:
     net_log: Path
     one_time: dict
 
-    def client(self, name: str | None = None, password: str = PASSWORD) -> Client:
-        c = Client(self.url)
+    def client(
+        self, name: str | None = None, password: str = PASSWORD, *, source: str | None = None
+    ) -> Client:
+        c = Client(self.url, source=source)
         if name:
             c.sign_in(name, password)
         return c
@@ -97,8 +99,13 @@ class Server:
 class Client:
     """An httpx client that keeps the session cookie and the CSRF token like the pages do."""
 
-    def __init__(self, url: str):
-        self.http = httpx.Client(base_url=url, timeout=120, follow_redirects=False)
+    def __init__(self, url: str, *, source: str | None = None):
+        """``source``: the loopback address to connect from (127.0.0.0/8), so that tests can
+        be different clients to the server."""
+        transport = httpx.HTTPTransport(local_address=source) if source else None
+        self.http = httpx.Client(
+            base_url=url, timeout=120, follow_redirects=False, transport=transport
+        )
         self.csrf = self.http.get("/api/sesi").json()["csrf"]
 
     def sign_in(self, name: str, password: str = PASSWORD) -> httpx.Response:
@@ -125,11 +132,24 @@ class Client:
             )
 
 
-def start_server(root: Path, *, period: str = PERIOD, one_time=None) -> Server:
+def start_server(
+    root: Path, *, period: str = PERIOD, one_time=None, args: tuple[str, ...] = ()
+) -> Server:
+    """``rbpipe serve`` on ``root`` (``args``: more options, e.g. ``--setelan``)."""
     port = free_port()
     env, net_log = guarded_env(root)
     proc = subprocess.Popen(
-        [str(RBPIPE), "serve", "--data", str(root), "--port", str(port), "--periode", period],
+        [
+            str(RBPIPE),
+            "serve",
+            "--data",
+            str(root),
+            "--port",
+            str(port),
+            "--periode",
+            period,
+            *args,
+        ],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -163,7 +183,9 @@ def stop_server(server: Server) -> str:
 def portal_server(tmp_path_factory):
     root, plan = make_data(tmp_path_factory.mktemp("portal"))
     one_time = add_accounts(root, ACCOUNTS)
-    server = start_server(root, one_time=one_time)
+    # Every test of the session is the same client (127.0.0.1): the per-client sign-in
+    # throttle is raised here and tested on a server of its own (test_portal_sessions.py).
+    server = start_server(root, one_time=one_time, args=("--setelan", "client_failures=500"))
     server.plan = plan
     yield server
     out = stop_server(server)

@@ -4,9 +4,11 @@ parse the request, ask the library, answer JSON in Bahasa Indonesia."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from pipeline.errors import RunError
+from pipeline.fsutil import disk_full
 from pipeline.portal import auth, uploads
+from pipeline.portal.app import Busy
 from pipeline.portal.board import board, read_manifest
 from pipeline.portal.checks import QueueFull
 from pipeline.portal.permissions import may_download_output, may_see_upload
@@ -26,6 +30,7 @@ from pipeline.portal.web import (
     csrf_ok,
     ensure_session,
     error,
+    fd_response,
     guarded,
     portal,
     set_session_cookie,
@@ -35,6 +40,11 @@ from pipeline.registry import Period
 log = logging.getLogger("rbpipe.portal")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_JSON_BYTES = 16 * 1024
+BUSY_SIGN_IN = "Server sedang sibuk melayani banyak permintaan masuk. Coba lagi sebentar."
+AUDIT_REFUSED = {
+    408: "unggahan terhenti atau terlalu lambat: diputus",
+    413: "berkas lebih dari batas ukuran",
+}
 
 
 def _audit(request: Request, aksi: str, rincian: str) -> None:
@@ -135,7 +145,16 @@ async def masuk(request: Request) -> Response:
     except (ValueError, KeyError, TypeError):
         return error(400, "Isi nama pengguna dan kata sandi.")
     try:
-        user = await asyncio.to_thread(auth.verify_sign_in, p.db, nama, sandi)
+        user = await p.password_work(
+            auth.verify_sign_in,
+            p.db,
+            nama,
+            sandi,
+            client=client_address(request),
+            client_limit=p.settings.client_failures,
+        )
+    except Busy:
+        return error(503, BUSY_SIGN_IN)
     except auth.SignInError as exc:
         p.db.audit(
             "masuk.gagal" if exc.status == 401 else "masuk.dikunci",
@@ -166,7 +185,9 @@ async def keluar(request: Request) -> Response:
     auth.end_session(portal(request).db, request.state.session.key)
     _audit(request, "keluar", "keluar")
     response = JSONResponse({"pesan": "Anda telah keluar."})
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+    response.delete_cookie(
+        COOKIE, path="/", httponly=True, samesite="lax", secure=portal(request).settings.https
+    )
     return response
 
 
@@ -179,18 +200,17 @@ async def sandi(request: Request) -> Response:
     except (ValueError, KeyError, TypeError):
         return error(400, "Isi kata sandi lama dan kata sandi baru.")
     try:
-        await asyncio.to_thread(
-            auth.change_password,
-            p.db,
-            request.state.user,
-            old,
-            new,
-            keep=request.state.session.key,
-        )
+        session = await p.password_work(auth.change_password, p.db, request.state.user, old, new)
+    except Busy:
+        return error(503, BUSY_SIGN_IN)
     except auth.SignInError as exc:
         return error(exc.status, exc.message)
     _audit(request, "akun.sandi", "kata sandi diganti")
-    return JSONResponse({"pesan": "Kata sandi berhasil diganti."})
+    # Every session of the account ended, this one too: the page goes on with a new id and
+    # token (a session id seen before the change is worth nothing after it).
+    response = JSONResponse({"pesan": "Kata sandi berhasil diganti.", "csrf": session.csrf})
+    set_session_cookie(request, response, session)
+    return response
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,9 +227,14 @@ async def kiriman_unggah(request: Request) -> Response:
     except uploads.UploadError as exc:
         if not request.state.csrf_checked:
             return error(403, CSRF_MESSAGE)
-        if exc.status == 413:
-            _audit(request, "unggah.ditolak", "berkas lebih dari batas ukuran")
-        return error(exc.status, exc.message)
+        if exc.status in (408, 413):
+            with contextlib.suppress(Exception):  # the answer matters more than its audit line
+                _audit(request, "unggah.ditolak", AUDIT_REFUSED[exc.status])
+        # A body that broke off, lied about its length or was cut off: the connection is not
+        # reused (what is left of it on the wire is not a next request).
+        response = error(exc.status, exc.message)
+        response.headers["connection"] = "close"
+        return response
     if not request.state.csrf_checked and not csrf_ok(
         request.state.session, received.fields.get("csrf")
     ):
@@ -225,9 +250,14 @@ async def kiriman_unggah(request: Request) -> Response:
     except QueueFull:
         uploads.discard(received)
         return error(503, "Server sedang sibuk memeriksa banyak berkas. Coba lagi sebentar.")
-    except Exception:  # noqa: BLE001 - the upload was not kept; say so in Indonesian
-        log.exception("pemeriksaan unggahan gagal")
+    except Exception as exc:  # noqa: BLE001 - the upload was not kept; say so in Indonesian
         uploads.discard(received)
+        if disk_full(exc):
+            log.error("unggahan tidak dapat disimpan: ruang penyimpanan penuh (%s)", exc)
+            with contextlib.suppress(Exception):
+                _audit(request, "unggah.gagal", "ruang penyimpanan server penuh")
+            return error(507, uploads.DISK_FULL_UPLOAD)
+        log.exception("pemeriksaan unggahan gagal")
         _audit(request, "unggah.gagal", f"pemeriksaan {received.filename[:100]} gagal (internal)")
         return error(
             500,
@@ -341,12 +371,15 @@ def _month_folder(request: Request) -> tuple[Period, Path] | None:
 
 def output_files(folder: Path) -> list[str]:
     """Names (relative, ``/``-separated) of the month's outputs a person may download."""
-    if not folder.is_dir():
+    if folder.is_symlink() or not folder.is_dir():
         return []
     out = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if path.is_symlink() or not path.is_file():
+        info = path.lstat()
+        # Regular files with one link only: never a symlink, a hard link planted from
+        # elsewhere, a FIFO (DataDir.open_output refuses them too).
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
             continue
         if any(part.startswith(".") for part in rel.parts):
             continue
@@ -377,18 +410,18 @@ async def hasil_unduh(request: Request) -> Response:
     own = portal(request).data.official_feedback_name(user.unit, period) if user.unit else None
     if not may_download_output(user, name, own) or name not in output_files(folder):
         return error(404)
-    path = folder / name
-    if not path.resolve().is_relative_to(folder.resolve()):
+    fd = portal(request).data.open_output(period, name)
+    if fd is None:
         return error(404)
     _audit(request, "unduh", f"hasil {period}/{name}")
     if name.endswith(".html"):
-        return FileResponse(
-            path,
+        return fd_response(
+            fd,
             media_type="text/html; charset=utf-8",
             headers={"content-security-policy": REPORT_CSP},
         )
     media = XLSX if name.endswith(".xlsx") else None
-    return FileResponse(path, media_type=media, filename=Path(name).name)
+    return fd_response(fd, media_type=media, filename=Path(name).name)
 
 
 @guarded("templat")
@@ -436,7 +469,7 @@ async def akun_tambah(request: Request) -> Response:
     except (ValueError, KeyError, TypeError):
         return error(400, "Isi nama, peran dan (untuk akun unit) kode unit.")
     try:
-        password = await asyncio.to_thread(
+        password = await p.password_work(
             auth.create_account,
             p.db,
             nama,
@@ -446,6 +479,8 @@ async def akun_tambah(request: Request) -> Response:
             known_units=p.registry().codes,
             by=request.state.user.nama,
         )
+    except Busy:
+        return error(503, BUSY_SIGN_IN)
     except RunError as exc:
         return error(400, str(exc))
     return JSONResponse({"nama": nama, "sandi": password}, 201)
@@ -454,12 +489,14 @@ async def akun_tambah(request: Request) -> Response:
 @guarded("akun.kelola")
 async def akun_sandi_baru(request: Request) -> Response:
     try:
-        password = await asyncio.to_thread(
+        password = await portal(request).password_work(
             auth.reset_password,
             portal(request).db,
             request.path_params["nama"],
             by=request.state.user.nama,
         )
+    except Busy:
+        return error(503, BUSY_SIGN_IN)
     except RunError:
         return error(404)
     return JSONResponse({"nama": request.path_params["nama"], "sandi": password})

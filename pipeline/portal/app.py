@@ -13,9 +13,11 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import os
 import secrets
 import shutil
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,12 @@ def problem_json(problem, stored_name: str) -> dict:
 
 
 STATUS_WORD = {"accepted": "diterima", "rejected": "ditolak"}  # for the audit log's readers
+
+
+class Busy(Exception):
+    """Too much work of one kind is waiting: answer 503, try again shortly."""
+
+
 OUTCOMES_KEPT = 256  # check results kept in memory for a later feedback download
 
 
@@ -55,6 +63,42 @@ class PortalSettings:
     # connection just as the server closes it see a reset (HTTP clients do not retry a POST);
     # proxies keep upstream connections about a minute.
     keep_alive_seconds: int = 65
+    # Slow and stuck clients (pipeline/portal/guard.py; docs/decisions.md "Portal under attack").
+    # A request head must arrive within header_seconds; a body may pause at most
+    # body_idle_seconds and must be complete within body_seconds (50 MiB at ~60 KB/s).
+    header_seconds: float = 20.0
+    body_idle_seconds: float = 30.0
+    body_seconds: float = 900.0
+    # Failed sign-ins from one client (any account names) within auth.LOCK_WINDOW before that
+    # client's sign-ins are refused (429), besides the per-account lockout.
+    client_failures: int = 20
+    # Open connections and running requests at most; beyond, uvicorn answers 503 at once.
+    max_connections: int = 1000
+    # Password hashing (argon2id, ~64 MiB and 0.1-0.4 s of CPU each) runs in its own threads,
+    # one per core, so that a storm of sign-ins never queues uploads and downloads behind it;
+    # past this many waiting, a sign-in is answered 503 at once.
+    password_queue_max: int = 64
+
+    def with_overrides(self, pairs: tuple[str, ...] | list[str]) -> PortalSettings:
+        """These settings with ``NAME=VALUE`` pairs applied (``rbpipe serve --setelan``: tests
+        and tuning), each value converted to the field's type."""
+        kinds = {f.name: f.type for f in dataclasses.fields(self)}
+        changes: dict[str, Any] = {}
+        for pair in pairs:
+            name, sep, value = pair.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in kinds:
+                raise ValueError(f"setelan tidak dikenal: {pair}")
+            kind = str(kinds[name])
+            if kind.startswith("bool"):
+                changes[name] = value.strip().lower() in ("1", "true", "ya", "yes")
+            elif kind.startswith("int"):
+                changes[name] = int(value)
+            elif kind.startswith("float"):
+                changes[name] = float(value)
+            else:
+                changes[name] = value or None
+        return dataclasses.replace(self, **changes)
 
 
 class Portal:
@@ -78,6 +122,22 @@ class Portal:
         self._render_locks: dict[int, asyncio.Lock] = {}
         self._registry_cache: tuple[tuple, object] | None = None
         self.pages: Any = None  # the Pages, set by create_app
+        self._hashing = ThreadPoolExecutor(
+            max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="rbpipe-sandi"
+        )
+        self._hashing_waiting = 0
+
+    async def password_work(self, fn, *args, **kwargs):
+        """Run ``fn`` (argon2 work: sign-in, password change, account creation) in the password
+        threads; :class:`Busy` when :attr:`PortalSettings.password_queue_max` already wait."""
+        if self._hashing_waiting >= self.settings.password_queue_max:
+            raise Busy
+        self._hashing_waiting += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._hashing, lambda: fn(*args, **kwargs))
+        finally:
+            self._hashing_waiting -= 1
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -87,10 +147,26 @@ class Portal:
             shutil.rmtree(leftover, ignore_errors=True)
         for stale in self.data.instant_feedback.glob(".*"):
             stale.unlink(missing_ok=True)
+        self._remove_output_temporaries()
         auth.purge_sessions(self.db)
         self.checker.start()
 
+    def _remove_output_temporaries(self) -> None:
+        """Temporaries (``.<name>.tmp-*``) a month run killed with the server left in
+        ``outputs/``: removed when no run holds the output lock (a CLI run's are its own)."""
+        from pipeline.errors import RunError
+        from pipeline.locking import OutputLock
+
+        try:
+            with OutputLock(self.data.outputs):
+                for path in self.data.outputs.rglob(".*.tmp-*"):
+                    if path.is_file() and not path.is_symlink():
+                        path.unlink(missing_ok=True)
+        except RunError:
+            pass
+
     def shutdown(self) -> None:
+        self._hashing.shutdown(wait=False, cancel_futures=True)
         self.runs.stop()
         self.checker.stop()
         self.db.close()
@@ -157,35 +233,43 @@ class Portal:
             shutil.rmtree(box, ignore_errors=True)
         problems = [problem_json(p, final.name) for p in outcome.problems]
         status = "rejected" if message else outcome.submission.status
-        cur = self.db.execute(
-            "INSERT INTO kiriman (unit, periode, berkas, disimpan, karantina, sha256, ukuran, "
-            "diterima, status, kesalahan, peringatan, masalah, oleh) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                kode,
-                str(period),
-                shown,
-                final.name,
-                int(bool(message)),
-                received.sha256,
-                received.size,
-                when.isoformat(),
-                status,
-                outcome.errors,
-                outcome.warnings,
-                json.dumps(problems, ensure_ascii=False),
-                user.nama,
-            ),
-        )
-        upload_id = int(cur.lastrowid or 0)
-        self.db.audit(
-            "unggah.karantina" if message else "unggah",
-            f"kiriman {upload_id}: {shown} -> {'karantina/' if message else ''}{final.name} "
-            f"({STATUS_WORD.get(status, status)}, {outcome.errors} kesalahan, "
-            f"{outcome.warnings} peringatan)",
-            nama=user.nama,
-            peran=user.peran,
-        )
+        # The record and its audit line are one transaction; if it fails (a full disk), the
+        # file placed a moment ago is taken back: a file in the month without its record would
+        # be judged by the run but never shown to the unit or on the board.
+        try:
+            with self.db.transaction() as conn:
+                cur = conn.execute(
+                    "INSERT INTO kiriman (unit, periode, berkas, disimpan, karantina, sha256, "
+                    "ukuran, diterima, status, kesalahan, peringatan, masalah, oleh) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        kode,
+                        str(period),
+                        shown,
+                        final.name,
+                        int(bool(message)),
+                        received.sha256,
+                        received.size,
+                        when.isoformat(),
+                        status,
+                        outcome.errors,
+                        outcome.warnings,
+                        json.dumps(problems, ensure_ascii=False),
+                        user.nama,
+                    ),
+                )
+                upload_id = int(cur.lastrowid or 0)
+                self.db.audit(
+                    "unggah.karantina" if message else "unggah",
+                    f"kiriman {upload_id}: {shown} -> {'karantina/' if message else ''}"
+                    f"{final.name} ({STATUS_WORD.get(status, status)}, {outcome.errors} kesalahan, "
+                    f"{outcome.warnings} peringatan)",
+                    nama=user.nama,
+                    peran=user.peran,
+                )
+        except BaseException:
+            await asyncio.to_thread(uploads.take_back, final)
+            raise
         if not message:
             self._outcomes[upload_id] = outcome
             while len(self._outcomes) > OUTCOMES_KEPT:
@@ -230,6 +314,7 @@ def create_app(data: Path, settings: PortalSettings | None = None):
     from starlette.staticfiles import StaticFiles
 
     from pipeline.portal import api
+    from pipeline.portal.guard import RequestDeadlines
     from pipeline.portal.pages import Pages
     from pipeline.portal.web import SecurityHeaders
 
@@ -275,13 +360,17 @@ def create_app(data: Path, settings: PortalSettings | None = None):
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.portal = portal
-    app.add_middleware(SecurityHeaders)
+    s = portal.settings
+    app.add_middleware(RequestDeadlines, idle=s.body_idle_seconds, total=s.body_seconds)
+    app.add_middleware(SecurityHeaders)  # outermost: the 408 of RequestDeadlines gets them too
     return app
 
 
 def serve(data: Path, host: str, port: int, settings: PortalSettings) -> None:
     import click
     import uvicorn
+
+    from pipeline.portal.guard import protocol_class
 
     app = create_app(data, settings)
     shown = f"[{host}]" if ":" in host else host
@@ -300,7 +389,12 @@ def serve(data: Path, host: str, port: int, settings: PortalSettings) -> None:
         port=port,
         log_level="warning",
         access_log=False,
+        # Behind the TLS proxy (--https-di-depan) the client is the address the proxy reports
+        # in X-Forwarded-For, trusted only from the proxy at 127.0.0.1/::1 (uvicorn's
+        # FORWARDED_ALLOW_IPS); without it, the TCP peer: a client cannot name itself.
         proxy_headers=settings.https,
         timeout_keep_alive=settings.keep_alive_seconds,
         timeout_graceful_shutdown=10,
+        http=protocol_class(settings.header_seconds),
+        limit_concurrency=settings.max_connections,
     )

@@ -9,14 +9,19 @@
 * Throttling: :data:`LOCK_FAILURES` failed sign-ins of one account name within
   :data:`LOCK_WINDOW` lock it: every attempt then answers "locked", a right password included,
   until the window has passed. Names that do not exist are counted the same way, so the answer
-  never tells whether an account exists.
+  never tells whether an account exists. Besides, :data:`CLIENT_FAILURES` failed sign-ins from
+  one client (any names) within the window refuse that client's sign-ins (guessing across many
+  accounts). An attempt is counted before its password is verified, so a burst of parallel
+  attempts gets no more tries than a sequence.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import secrets
+import sqlite3
 import string
 from dataclasses import dataclass
 
@@ -26,6 +31,7 @@ from pipeline.portal.db import Database, now
 ROLES = ("unit", "analis", "pimpinan")
 LOCK_FAILURES = 5
 LOCK_WINDOW = dt.timedelta(minutes=15)
+CLIENT_FAILURES = 20  # failed sign-ins of one client, any names, within LOCK_WINDOW
 SESSION_IDLE = dt.timedelta(hours=8)
 MIN_PASSWORD = 10
 GENERATED_LENGTH = 14
@@ -213,7 +219,9 @@ def load_session(db: Database, key: str | None) -> Session | None:
         end_session(db, key)
         return None
     if (dt.datetime.now() - seen).total_seconds() > 60:
-        db.execute("UPDATE sesi SET dilihat = ? WHERE kunci = ?", (now(), _digest(key)))
+        # Best effort: on a full disk the session is still good for reading.
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("UPDATE sesi SET dilihat = ? WHERE kunci = ?", (now(), _digest(key)))
     user = None
     if row["nama"]:
         user = User(
@@ -248,30 +256,65 @@ class SignInError(Exception):
         self.message = message
 
 
-def _recent_failures(db: Database, nama: str) -> list[str]:
+def _minutes_left(oldest: str) -> int:
+    until = dt.datetime.fromisoformat(oldest) + LOCK_WINDOW
+    return max(1, int((until - dt.datetime.now()).total_seconds() // 60) + 1)
+
+
+def _reserve_attempt(
+    db: Database, nama: str, client: str | None, client_limit: int
+) -> tuple[int, int]:
+    """Count the attempt as a failure *before* the password is verified (in one transaction
+    with the checks), so that attempts arriving together cannot all slip under a limit; a
+    right password removes it again. Returns (the attempt's row id, earlier failures of the
+    account). Raises :class:`SignInError` 429 when the client or the account is throttled."""
     since = (dt.datetime.now() - LOCK_WINDOW).isoformat(timespec="seconds")
-    return [
-        r[0]
-        for r in db.all(
-            "SELECT waktu FROM gagal_masuk WHERE nama = ? AND waktu >= ? ORDER BY waktu",
-            (nama, since),
+    with db.transaction() as conn:
+        if client is not None:
+            row = conn.execute(
+                "SELECT count(*), min(waktu) FROM gagal_masuk WHERE alamat = ? AND waktu >= ?",
+                (client, since),
+            ).fetchone()
+            if row[0] >= client_limit:
+                raise SignInError(
+                    429,
+                    f"Terlalu banyak percobaan masuk yang gagal dari komputer ini ({row[0]} kali "
+                    f"dalam 15 menit). Coba lagi dalam {_minutes_left(row[1])} menit.",
+                )
+        failures = [
+            r[0]
+            for r in conn.execute(
+                "SELECT waktu FROM gagal_masuk WHERE nama = ? AND waktu >= ? ORDER BY waktu",
+                (nama, since),
+            ).fetchall()
+        ]
+        if len(failures) >= LOCK_FAILURES:
+            raise SignInError(
+                429,
+                f"Akun dikunci sementara karena {LOCK_FAILURES} kali gagal masuk. "
+                f"Coba lagi dalam {_minutes_left(failures[-LOCK_FAILURES])} menit.",
+            )
+        cur = conn.execute(
+            "INSERT INTO gagal_masuk (nama, waktu, alamat) VALUES (?, ?, ?)",
+            (nama, now(), client),
         )
-    ]
+        return int(cur.lastrowid or 0), len(failures)
 
 
-def verify_sign_in(db: Database, nama: str, password: str) -> User:
-    """The user when ``nama``/``password`` may sign in; else :class:`SignInError` (401 or 429)."""
+def verify_sign_in(
+    db: Database,
+    nama: str,
+    password: str,
+    *,
+    client: str | None = None,
+    client_limit: int = CLIENT_FAILURES,
+) -> User:
+    """The user when ``nama``/``password`` may sign in; else :class:`SignInError` (401 or 429).
+    ``client``: who is asking (the address, see docs/decisions.md), throttled on its own after
+    ``client_limit`` failures within :data:`LOCK_WINDOW`, whatever the account names."""
     from argon2.exceptions import InvalidHashError, VerificationError
 
-    failures = _recent_failures(db, nama)
-    if len(failures) >= LOCK_FAILURES:
-        until = dt.datetime.fromisoformat(failures[-LOCK_FAILURES]) + LOCK_WINDOW
-        minutes = max(1, int((until - dt.datetime.now()).total_seconds() // 60) + 1)
-        raise SignInError(
-            429,
-            f"Akun dikunci sementara karena {LOCK_FAILURES} kali gagal masuk. "
-            f"Coba lagi dalam {minutes} menit.",
-        )
+    attempt, earlier = _reserve_attempt(db, nama, client, client_limit)
     row = db.one("SELECT * FROM akun WHERE nama = ? AND aktif = 1", (nama,))
     hasher = _hasher()
     ok = False
@@ -284,8 +327,7 @@ def verify_sign_in(db: Database, nama: str, password: str) -> User:
         # Same cost as a real check, so timing does not reveal whether the account exists.
         hasher.hash(password)
     if not ok:
-        db.execute("INSERT INTO gagal_masuk (nama, waktu) VALUES (?, ?)", (nama, now()))
-        left = LOCK_FAILURES - len(failures) - 1
+        left = LOCK_FAILURES - earlier - 1
         tail = (
             f" Sisa {left} kali percobaan sebelum akun dikunci 15 menit."
             if left > 0
@@ -295,12 +337,13 @@ def verify_sign_in(db: Database, nama: str, password: str) -> User:
     assert row is not None  # ok is True only for an existing account
     if hasher.check_needs_rehash(row["sandi"]):
         db.execute("UPDATE akun SET sandi = ? WHERE nama = ?", (hasher.hash(password), nama))
-    db.execute("DELETE FROM gagal_masuk WHERE nama = ?", (nama,))
+    db.execute("DELETE FROM gagal_masuk WHERE nama = ? OR rowid = ?", (nama, attempt))
     return _user(row)
 
 
-def change_password(db: Database, user: User, old: str, new: str, *, keep: str) -> None:
-    """Change ``user``'s password; every other session of the account ends (``keep`` stays)."""
+def change_password(db: Database, user: User, old: str, new: str) -> Session:
+    """Change ``user``'s password. Every session of the account ends, the one asking too; the
+    new session returned replaces it (a new id and CSRF token)."""
     from argon2.exceptions import InvalidHashError, VerificationError
 
     row = db.one("SELECT sandi FROM akun WHERE nama = ?", (user.nama,))
@@ -319,4 +362,5 @@ def change_password(db: Database, user: User, old: str, new: str, *, keep: str) 
             "UPDATE akun SET sandi = ?, sandi_sementara = 0, diubah = ? WHERE nama = ?",
             (hash_password(new), now(), user.nama),
         )
-        conn.execute("DELETE FROM sesi WHERE nama = ? AND kunci != ?", (user.nama, _digest(keep)))
+        conn.execute("DELETE FROM sesi WHERE nama = ?", (user.nama,))
+    return new_session(db, user.nama)

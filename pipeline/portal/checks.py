@@ -279,8 +279,10 @@ class Checker:
 def _gx_worker_start() -> None:
     """A GX worker process: import GX and load every suite before the first check arrives."""
     from pipeline import gx
+    from pipeline.portal.children import exit_with_parent
     from pipeline.validate import preload_suites
 
+    exit_with_parent()
     gx.engine()
     preload_suites()
 

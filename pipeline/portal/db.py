@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -76,7 +77,20 @@ MIGRATIONS: list[tuple[str, ...]] = [
             alamat TEXT
         )""",
     ),
+    (
+        # issue 15: failed sign-ins also counted per client (the address asking)
+        "ALTER TABLE gagal_masuk ADD COLUMN alamat TEXT",
+        "CREATE INDEX gagal_masuk_alamat ON gagal_masuk (alamat, waktu)",
+    ),
 ]
+
+
+def one_line(text: str | None) -> str | None:
+    """``text`` with every control or format character (newlines, NUL, bidirectional
+    overrides) replaced by a space."""
+    if text is None:
+        return None
+    return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in str(text))
 
 
 def now() -> str:
@@ -98,9 +112,23 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        # A COMMIT that fails (SQLITE_FULL on a full disk) may leave the transaction open:
+        # the connection must not carry it into the next request.
+        _rollback(conn)
+        raise
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back what is open (SQLite may already have rolled back on its own, e.g. after
+    SQLITE_FULL); never hides the error being handled."""
+    if conn.in_transaction:
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -147,9 +175,11 @@ class Database:
             yield conn
 
     def audit(self, aksi: str, rincian: str, *, nama=None, peran=None, alamat=None) -> None:
+        """One line of the audit log. Text that came from a request (names of files and
+        accounts) loses its control characters: one entry is one line, never two."""
         self.execute(
             "INSERT INTO audit (waktu, nama, peran, aksi, rincian, alamat) VALUES (?,?,?,?,?,?)",
-            (now(), nama, peran, aksi, rincian, alamat),
+            (now(), one_line(nama), peran, aksi, one_line(rincian), one_line(alamat)),
         )
 
     def close(self) -> None:

@@ -10,6 +10,8 @@ folders is served as static files: every download goes through a route that chec
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +70,36 @@ class DataDir:
     def official_feedback_name(self, kode: str, period: Period | str) -> str:
         """Relative name (under the month's outputs) of a unit's feedback from the month run."""
         return f"{FEEDBACK_FOLDER}/{feedback_name(kode, period)}"
+
+    def open_output(self, period: Period | str, name: str) -> int | None:
+        """A read-only file descriptor of the month's output ``name`` (relative, ``/``-separated),
+        or None. Opened component by component from the outputs folder without following any
+        symbolic link (the month folder included), and only a regular file with one link: a
+        symlink or hard link planted in ``outputs/`` never serves a file from elsewhere, and a
+        file swapped after a check is not opened (no time-of-check race)."""
+        parts = name.split("/")
+        if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+            return None
+        nofollow = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            folder = os.open(self.outputs, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            for part in [str(period), *parts[:-1]]:
+                inner = os.open(part, nofollow | os.O_DIRECTORY, dir_fd=folder)
+                os.close(folder)
+                folder = inner
+            fd = os.open(parts[-1], nofollow | os.O_NONBLOCK, dir_fd=folder)
+        except OSError:
+            return None
+        finally:
+            os.close(folder)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            os.close(fd)
+            return None
+        return fd
 
     def prepare(self) -> None:
         for folder in (self.inputs, self.outputs, self.staging, self.instant_feedback):

@@ -14,7 +14,9 @@ from pathlib import Path
 
 def main() -> None:
     from pipeline.cli import exit_now, run_cli
+    from pipeline.portal.children import exit_with_parent
 
+    exit_with_parent()
     data, period = Path(sys.argv[1]), sys.argv[2]
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))

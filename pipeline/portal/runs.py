@@ -127,7 +127,7 @@ class Runs:
                 stage = _stage_started(line)
                 if stage:
                     self.db.execute("UPDATE rekap SET tahap = ? WHERE id = ?", (stage, task))
-                elif line.strip():
+                elif line.strip() and not line.startswith("tahap "):  # not "tahap X selesai"
                     errors.append(line)
             code = proc.wait()
             reader.join()

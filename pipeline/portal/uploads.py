@@ -21,10 +21,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.fsutil import disk_full
+from pipeline.portal.guard import TIMEOUT_MESSAGE, BodyTimeout
+
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_BODY_OVERHEAD = 64 * 1024  # multipart headers and the small fields
 MAX_FIELD_BYTES = 1024
 _EXT = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+
+
+DISK_FULL_UPLOAD = (
+    "Ruang penyimpanan server penuh: berkas TIDAK disimpan. Beri tahu Bagian Organisasi, "
+    "lalu unggah ulang setelah ruang tersedia."
+)
+INCOMPLETE = (
+    "Kiriman berkas tidak lengkap (terputus sebelum selesai): berkas TIDAK disimpan. Unggah ulang."
+)
 
 
 class UploadError(Exception):
@@ -86,7 +98,15 @@ async def receive(request, staging: Path, limit: int = MAX_FILE_BYTES) -> Receiv
 
     staging.mkdir(parents=True, exist_ok=True)
     out = Received()
-    state: dict = {"headers": {}, "name": None, "file": None, "buf": bytearray(), "hfield": b""}
+    state: dict = {
+        "headers": {},
+        "name": None,
+        "file": None,
+        "buf": bytearray(),
+        "hfield": b"",
+        "file_ended": False,  # the file part's closing boundary was seen
+        "ended": False,  # the body's final boundary was seen
+    }
     digest = hashlib.sha256()
     handles: list = []
 
@@ -135,9 +155,13 @@ async def receive(request, staging: Path, limit: int = MAX_FILE_BYTES) -> Receiv
             os.fsync(handle.fileno())
             handle.close()
             state["file"] = None
+            state["file_ended"] = True
         elif state["name"]:
             out.fields[state["name"]] = state["buf"].decode("utf-8", "replace")
         state["headers"] = {}
+
+    def on_end():
+        state["ended"] = True
 
     parser = MultipartParser(
         boundary,
@@ -148,6 +172,7 @@ async def receive(request, staging: Path, limit: int = MAX_FILE_BYTES) -> Receiv
             "on_headers_finished": on_headers_finished,
             "on_part_data": on_part_data,
             "on_part_end": on_part_end,
+            "on_end": on_end,
         },
     )
     received = 0
@@ -161,13 +186,23 @@ async def receive(request, staging: Path, limit: int = MAX_FILE_BYTES) -> Receiv
     except UploadError:
         discard(out, handles)
         raise
-    except Exception:  # noqa: BLE001 - a malformed body is the client's problem
+    except BodyTimeout:
         discard(out, handles)
+        raise UploadError(408, TIMEOUT_MESSAGE) from None
+    except Exception as exc:  # noqa: BLE001 - a malformed body is the client's problem
+        discard(out, handles)
+        if disk_full(exc):
+            raise UploadError(507, DISK_FULL_UPLOAD) from None
         raise UploadError(400, "Isi permintaan unggah tidak dapat dibaca.") from None
     for handle in handles:
         handle.close()
     if out.path is None:
         raise UploadError(400, "Tidak ada berkas: kirim berkas pada kolom 'berkas'.")
+    if not (state["file_ended"] and state["ended"]):
+        # The body stopped before its final boundary (a Content-Length shorter than what was
+        # sent, a client that gave up): what arrived may be a truncated file.
+        discard(out, handles)
+        raise UploadError(400, INCOMPLETE)
     if out.size == 0:
         discard(out, handles)
         raise UploadError(400, "Berkas kosong (0 bait).")
@@ -224,3 +259,10 @@ def clean_staging(staging: Path) -> None:
         for path in staging.iterdir():
             if path.is_file():
                 path.unlink(missing_ok=True)
+
+
+def take_back(path: Path) -> None:
+    """Remove a file :func:`place` put in place whose record could not be written."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+        fsync_dir(path.parent)

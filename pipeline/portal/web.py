@@ -9,15 +9,18 @@ itself (``endpoint.action``).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from pipeline.fsutil import disk_full
 from pipeline.portal.auth import Session, load_session, new_session
 from pipeline.portal.permissions import decide
 
+log = logging.getLogger("rbpipe.portal")
 COOKIE = "rbpipe_sesi"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = (
@@ -42,6 +45,10 @@ MESSAGES = {
     404: "Tidak ditemukan.",
 }
 ONE_TIME_MESSAGE = "Ganti kata sandi sementara Anda terlebih dahulu."
+DISK_FULL_MESSAGE = (
+    "Ruang penyimpanan server penuh: permintaan ini tidak dapat disimpan. Beri tahu Bagian "
+    "Organisasi; coba lagi setelah ruang tersedia."
+)
 CSRF_MESSAGE = (
     "Token keamanan (CSRF) tidak ada atau tidak cocok. Muat ulang halaman, lalu coba lagi."
 )
@@ -93,6 +100,15 @@ def guarded(action: str, *, page: bool = False, csrf_in_form: bool = False):
 
     def wrap(view: View) -> View:
         async def endpoint(request: Request) -> Response:
+            try:
+                return await guarded_call(request)
+            except Exception as exc:
+                if not disk_full(exc):
+                    raise
+                log.error("%s: ruang penyimpanan penuh (%s)", request.url.path, exc)
+                return error(507, DISK_FULL_MESSAGE)
+
+        async def guarded_call(request: Request) -> Response:
             session = session_of(request)
             user = session.user if session else None
             request.state.session = session
@@ -153,3 +169,38 @@ class SecurityHeaders:
 
 def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+def fd_response(
+    fd: int,
+    *,
+    media_type: str | None,
+    filename: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Stream the open file ``fd`` (closed when done): what was checked is what is sent, even
+    if its path is replaced meanwhile. ``filename``: sent as an attachment under that name."""
+    import os
+    from urllib.parse import quote
+
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import StreamingResponse
+
+    size = os.fstat(fd).st_size
+
+    async def chunks():
+        try:
+            while block := await run_in_threadpool(os.read, fd, 256 * 1024):
+                yield block
+        finally:
+            os.close(fd)
+
+    extra = {"content-length": str(size), **(headers or {})}
+    if filename:
+        quoted = quote(filename)
+        extra["content-disposition"] = (
+            f'attachment; filename="{filename}"'
+            if quoted == filename
+            else f"attachment; filename*=utf-8''{quoted}"
+        )
+    return StreamingResponse(chunks(), media_type=media_type, headers=extra)
