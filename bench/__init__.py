@@ -48,6 +48,9 @@ The bench lives beside the package, not in it: it is a developer's tool, never i
 Modules: :mod:`bench.scenarios` (sizes, targets), :mod:`bench.machine` (inputs, machine, commit),
 :mod:`bench.resend`, :mod:`bench.measure` (one measured run), :mod:`bench.floor`,
 :mod:`bench.report` (tables, targets, JSON, Markdown), :mod:`bench.runner` (the bench),
+:mod:`bench.portal` (warm check against a cold ``rbpipe check``, 51 uploads at once),
+:mod:`bench.deadline` (deadline day: 51 unit sessions uploading and re-uploading while the board
+is polled and the month runs; throughput, p50/p95 per endpoint, errors, lost uploads),
 ``__main__`` (the command).
 """
 

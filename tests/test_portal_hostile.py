@@ -52,10 +52,11 @@ def test_every_hostile_upload_gets_its_code_and_the_server_stays_up(
     names = sorted(hostile_files)
     shares = {kode: names[i :: len(UNITS)] for i, kode in enumerate(UNITS)}
     try:
+        clients = {kode: server.client(kode.lower()) for kode in UNITS}  # signed in first
         at_rest = tree_pss_kib(server.proc.pid)
 
         def upload_all(kode: str) -> None:
-            client = server.client(kode.lower())
+            client = clients[kode]
             for name in shares[kode]:
                 path, _ = hostile_files[name]
                 with open(path, "rb") as fh:

@@ -54,38 +54,41 @@ def big_files(tmp_path_factory):
     shutil.rmtree(folder, ignore_errors=True)
 
 
-async def _send_all(url: str, files: dict) -> dict:
+async def _sign_in_all(url: str, files: dict) -> dict:
+    """A signed-in client (and its CSRF token) per unit."""
     clients = {k: httpx.AsyncClient(base_url=url, timeout=1800) for k in files}
-    try:
 
-        async def sign_in(kode, client):
-            csrf = (await client.get("/api/sesi")).json()["csrf"]
+    async def sign_in(kode, client):
+        csrf = (await client.get("/api/sesi")).json()["csrf"]
+        r = await client.post(
+            "/api/masuk",
+            json={"nama": kode.lower(), "sandi": PASSWORD},
+            headers={"X-CSRF-Token": csrf},
+        )
+        return client, r.json()["csrf"]
+
+    signed = await asyncio.gather(*(sign_in(k, c) for k, c in clients.items()))
+    return dict(zip(clients, signed, strict=True))
+
+
+async def _send_all(sessions: dict, files: dict) -> dict:
+    async def upload(kode):
+        client, csrf = sessions[kode]
+        with open(files[kode], "rb") as fh:
             r = await client.post(
-                "/api/masuk",
-                json={"nama": kode.lower(), "sandi": PASSWORD},
+                "/api/kiriman",
+                files={"berkas": (files[kode].name, fh)},
+                data={"periode": PERIOD},
                 headers={"X-CSRF-Token": csrf},
             )
-            return r.json()["csrf"]
+        return kode, r.status_code, r.json()
 
-        tokens = await asyncio.gather(*(sign_in(k, c) for k, c in clients.items()))
-
-        async def upload(kode, csrf):
-            with open(files[kode], "rb") as fh:
-                r = await clients[kode].post(
-                    "/api/kiriman",
-                    files={"berkas": (files[kode].name, fh)},
-                    data={"periode": PERIOD},
-                    headers={"X-CSRF-Token": csrf},
-                )
-            return kode, r.status_code, r.json()
-
-        answers = await asyncio.gather(
-            *(upload(k, t) for k, t in zip(clients, tokens, strict=True))
-        )
+    try:
+        answers = await asyncio.gather(*(upload(k) for k in sessions))
         return {kode: (status, body) for kode, status, body in answers}
     finally:
-        for c in clients.values():
-            await c.aclose()
+        for client, _ in sessions.values():
+            await client.aclose()
 
 
 def test_51_simultaneous_40_mib_uploads_stay_within_the_memory_budget(tmp_path_factory, big_files):
@@ -95,9 +98,12 @@ def test_51_simultaneous_40_mib_uploads_stay_within_the_memory_budget(tmp_path_f
     server = start_server(root)
     month = root / "inputs" / PERIOD
     try:
-        at_rest = tree_pss_kib(server.proc.pid) / 1024
+        loop = asyncio.new_event_loop()
+        sessions = loop.run_until_complete(_sign_in_all(server.url, big_files))
+        at_rest = tree_pss_kib(server.proc.pid) / 1024  # signed in, before the uploads
         with HealthPoller(server.url, every=0.5) as health, tree_memory(server.proc.pid) as mem:
-            answers = asyncio.run(_send_all(server.url, big_files))
+            answers = loop.run_until_complete(_send_all(sessions, big_files))
+        loop.close()
     finally:
         out = stop_server(server)
     peak = mem.peak_total_kib / 1024

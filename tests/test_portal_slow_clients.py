@@ -219,3 +219,17 @@ def test_parallel_stalls_do_not_block_uploads(strict_server, unit):
         t.join()
     assert ok.status_code == 201
     assert [a.status for a in answers] == [408] * 20
+
+
+def test_a_body_of_many_small_fields_is_refused(strict_server, refused):
+    """Small form fields are kept in memory: 20,000 of them (under the size limit) would add
+    up, per request; the parts are counted."""
+    boundary, _ = multipart(b"x.xlsx", b"")
+    fields = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\nx\r\n'.encode()
+        for i in range(20_000)
+    )
+    body = fields + f"--{boundary}--\r\n".encode()
+    head = request_head("POST", "/api/kiriman", headers=upload_head(refused, boundary, len(body)))
+    answer = raw_exchange(strict_server.url, head + body)
+    assert answer.status == 400 and "Terlalu banyak kolom" in _pesan(answer)

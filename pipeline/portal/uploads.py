@@ -27,6 +27,7 @@ from pipeline.portal.guard import TIMEOUT_MESSAGE, BodyTimeout
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_BODY_OVERHEAD = 64 * 1024  # multipart headers and the small fields
 MAX_FIELD_BYTES = 1024
+MAX_PARTS = 16  # the upload form has three (berkas, periode, csrf)
 _EXT = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 
 
@@ -121,6 +122,10 @@ async def receive(request, staging: Path, limit: int = MAX_FILE_BYTES) -> Receiv
         state["hfield"] = b""
 
     def on_headers_finished():
+        state["parts"] = state.get("parts", 0) + 1
+        if state["parts"] > MAX_PARTS:
+            # Each small field is kept in memory: many of them would add up.
+            raise UploadError(400, "Terlalu banyak kolom formulir dalam satu unggahan.")
         disp, opts = parse_options_header(state["headers"].get("content-disposition", b""))
         name = opts.get(b"name", b"").decode("utf-8", "replace")
         state["name"] = name
