@@ -47,7 +47,9 @@ cli_i18n.install()
     multiple=True,
     help="Hanya skenario ini (boleh diulang), mis. --skenario 51x300.",
 )
-@click.option("--tanpa-portal", "skip_portal", is_flag=True, help="Jangan ukur portal.")
+@click.option(
+    "--tanpa-portal", "skip_portal", is_flag=True, help="Jangan ukur portal (juga hari tenggat)."
+)
 @click.option(
     "--pembanding",
     "peers",
@@ -67,7 +69,8 @@ def main(
 ) -> None:
     """Ukur kecepatan rbpipe: bulan contoh, 51 x 300, 1.000 dan 5.000 unit, dibanding lantai I/O
     dan pembanding naif, serta run ulang setelah unit mengirim ulang berkasnya; lalu portal
-    (pemeriksaan hangat vs dingin, 51 unggahan bersamaan)."""
+    (pemeriksaan hangat vs dingin, 51 unggahan bersamaan) dan hari tenggat (51 unit mengunggah
+    dan mengunggah ulang, papan dipantau, rekap di tengah)."""
     if peers is not None:
         os.environ["RBPIPE_BENCH_PEERS"] = str(peers)
     scenarios = QUICK_SCENARIOS if quick else SCENARIOS

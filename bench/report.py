@@ -381,6 +381,20 @@ def figures(
                 "< 1/3 (issue 14)",
                 lambda v: v < 1 / 3,
             )
+    if day := meta.get("deadline"):
+        for key, label, label_id in (
+            ("non_4xx_errors", "errors other than 4xx", "galat selain 4xx"),
+            ("lost_uploads", "lost uploads", "unggahan hilang"),
+        ):
+            add(
+                f"deadline day: {label}",
+                f"hari tenggat: {label_id}",
+                Spread.of([day[key]]),
+                0,
+                "",
+                "0 (issue 15)",
+                lambda v: v == 0,
+            )
     if help_times:
         add(
             "rbpipe --help",

@@ -115,7 +115,8 @@ def run_bench(
     """Run ``scenarios``, print their tables and the targets, write the JSON (and a Markdown
     table for docs/decisions.md); return the JSON's path. ``regenerate``: make the inputs again
     even when cached; ``sources``: more scenarios that a derived one may come from; ``portal``:
-    measure the portal too (:mod:`bench.portal`), its figures among the targets."""
+    measure the portal too (:mod:`bench.portal`, and the deadline day of :mod:`bench.deadline`),
+    its figures among the targets."""
     data.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     meta = {
@@ -147,6 +148,12 @@ def run_bench(
         echo("Portal ...")
         meta["portal"] = portal_bench(echo)
         for line in format_portal(meta["portal"]):
+            echo(line)
+        from bench.deadline import Plan, format_day, run_day
+
+        with tempfile.TemporaryDirectory(prefix="rbpipe-bench-tenggat-") as work:
+            meta["deadline"] = run_day(Plan(), Path(work), echo=echo)
+        for line in format_day(meta["deadline"]):
             echo(line)
     meta["bench_s"] = time.perf_counter() - started
     meta["generated_s"] = sum(r.generated_s for r in results.values())
