@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import os
@@ -225,11 +224,28 @@ async def _unit(rec: Record, url: str, kode: str, file: tuple[str, bytes], plan:
             )
 
 
+async def _start_run(rec: Record, client, csrf: str) -> int | None:
+    """The analyst presses the run button: the task id, or None."""
+    r = await rec.call(
+        "POST /api/rekap",
+        client.post,
+        "/api/rekap",
+        json={"periode": PERIOD},
+        headers={"X-CSRF-Token": csrf},
+    )
+    return r.json()["tugas"] if r is not None and r.status_code == 202 else None
+
+
+async def _run_state(rec: Record, client, task: int) -> dict | None:
+    r = await rec.call("GET /api/rekap/{tugas}", client.get, f"/api/rekap/{task}")
+    return r.json() if r is not None and r.status_code == 200 else None
+
+
 async def _wait_run(rec: Record, client, task: int) -> dict:
     while True:
-        r = await rec.call("GET /api/rekap/{tugas}", client.get, f"/api/rekap/{task}")
-        if r is not None and r.status_code == 200 and r.json()["status"] in ("selesai", "gagal"):
-            return r.json()
+        info = await _run_state(rec, client, task)
+        if info and info["status"] in ("selesai", "gagal"):
+            return info
         await asyncio.sleep(1.0)
 
 
@@ -248,42 +264,21 @@ async def _bureau(rec: Record, url: str, plan: Plan, total, done: asyncio.Event)
             if polls % 10 == 0:
                 await rec.call("GET /api/audit", client.get, "/api/audit?batas=200")
             if started is None and total["acked"] >= plan.run_at * total["expected"]:
-                r = await rec.call(
-                    "POST /api/rekap",
-                    client.post,
-                    "/api/rekap",
-                    json={"periode": PERIOD},
-                    headers={"X-CSRF-Token": csrf},
-                )
-                if r is not None and r.status_code == 202:
+                started = await _start_run(rec, client, csrf)
+                if started is not None:
                     rec.run_started_at = time.monotonic()
-                    started = r.json()["tugas"]
             if started is not None and not rec.runs:
-                r = await rec.call("GET /api/rekap/{tugas}", client.get, f"/api/rekap/{started}")
-                if (
-                    r is not None
-                    and r.status_code == 200
-                    and r.json()["status"]
-                    in (
-                        "selesai",
-                        "gagal",
-                    )
-                ):
-                    rec.runs.append(r.json())
+                info = await _run_state(rec, client, started)
+                if info and info["status"] in ("selesai", "gagal"):
+                    rec.runs.append(info)
             await asyncio.sleep(plan.board_every)
         if started is not None and not rec.runs:
             rec.runs.append(await _wait_run(rec, client, started))
         # The day ends: the month is run once more, on everything acknowledged.
-        r = await rec.call(
-            "POST /api/rekap",
-            client.post,
-            "/api/rekap",
-            json={"periode": PERIOD},
-            headers={"X-CSRF-Token": csrf},
-        )
-        if r is not None and r.status_code == 202:
-            rec.runs.append(await _wait_run(rec, client, r.json()["tugas"]))
-        r = await rec.call("GET /api/hasil/{periode}", client.get, f"/api/hasil/{PERIOD}")
+        final = await _start_run(rec, client, csrf)
+        if final is not None:
+            rec.runs.append(await _wait_run(rec, client, final))
+        await rec.call("GET /api/hasil/{periode}", client.get, f"/api/hasil/{PERIOD}")
         await rec.call(
             "GET /api/hasil/{periode}/{nama}",
             client.get,
@@ -463,10 +458,9 @@ def run_deadline_bench(out: Path, plan: Plan = Plan(), echo=click.echo) -> Path:
         result = run_day(plan, Path(tmp), echo=echo)
     for line in format_day(result):
         echo(line)
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = out / f"bench-tenggat-{stamp}.json"
-    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    from bench.portal import save_result
+
+    path = save_result(out, "bench-tenggat", result)
     echo(f"Hasil hari tenggat: {path}")
     return path
 

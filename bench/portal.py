@@ -266,14 +266,20 @@ def format_portal(r: dict) -> list[str]:
     return lines
 
 
+def save_result(out: Path, prefix: str, result: dict) -> Path:
+    """Write ``result`` as ``<out>/<prefix>-<UTC time>.json``; returns the path."""
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = out / f"{prefix}-{stamp}.json"
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return path
+
+
 def run_portal_bench(out: Path, echo=click.echo) -> Path:
     result = portal_bench(echo)
     for line in format_portal(result):
         echo(line)
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = out / f"bench-portal-{stamp}.json"
-    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    path = save_result(out, "bench-portal", result)
     echo(f"Hasil portal: {path}")
     return path
 

@@ -516,6 +516,17 @@ def akun():
     """Kelola akun portal (unit, analis, pimpinan)."""
 
 
+def out_file_option(help_text: str):
+    """``--out FILE`` (required) of a command that writes one file."""
+    return click.option(
+        "--out",
+        "out",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
 def _portal_db(data: Path):
     from pipeline.portal.db import Database
     from pipeline.portal.paths import DataDir
@@ -559,13 +570,7 @@ def akun_tambah(nama, peran, unit, data, verbose):
 
 @akun.command("buat-semua", cls=Guarded, context_settings=CONTEXT)
 @data_option
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Berkas CSV berisi nama akun dan kata sandi sementara untuk dibagikan.",
-)
+@out_file_option("Berkas CSV berisi nama akun dan kata sandi sementara untuk dibagikan.")
 @verbose_option
 def akun_buat_semua(data, out, verbose):
     """Buat satu akun unit untuk setiap unit kerja yang belum punya, dengan kata sandi
@@ -642,13 +647,7 @@ def akun_nonaktif(nama, data, verbose):
 
 @cli.command(cls=Guarded, context_settings=CONTEXT)
 @data_option
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Berkas cadangan yang ditulis (.tar.gz).",
-)
+@out_file_option("Berkas cadangan yang ditulis (.tar.gz).")
 @verbose_option
 def cadangkan(data, out, verbose):
     """Buat satu berkas cadangan folder data portal (portal.sqlite, inputs/, outputs/,

@@ -91,6 +91,15 @@ class Committer:
         self.close()
 
 
+def fsync_dir(folder: Path) -> None:
+    """Flush ``folder``'s entries (a file linked, renamed or removed there) to disk."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_bytes_atomic(target: Path, data: bytes) -> None:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)

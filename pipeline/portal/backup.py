@@ -47,7 +47,7 @@ from pathlib import Path, PurePosixPath
 
 from pipeline import __version__
 from pipeline.errors import RunError
-from pipeline.fsutil import atomic_path
+from pipeline.fsutil import atomic_path, fsync_dir
 from pipeline.portal.paths import DB_FILE
 
 MANIFEST = "rbpipe-cadangan.json"
@@ -231,7 +231,7 @@ def restore(archive: Path, data: Path) -> RestoreSummary:
         _verify(written, manifest, staging)
         for name in sorted(os.listdir(staging)):
             os.rename(staging / name, data / name)
-        _fsync_dir(data)
+        fsync_dir(data)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     summary = RestoreSummary(
@@ -367,11 +367,3 @@ def _verify(written: dict[str, tuple[int, str]], manifest: dict, staging: Path) 
                 conn.close()
             if verdict != "ok":
                 raise RunError(f"Basis data {name} di arsip cadangan tidak utuh ({verdict}).")
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.fsutil import disk_full
+from pipeline.fsutil import disk_full, fsync_dir
 from pipeline.portal.guard import TIMEOUT_MESSAGE, BodyTimeout
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -228,14 +228,6 @@ def discard(received: Received, handles: Sequence = ()) -> None:
     if received.path is not None:
         with contextlib.suppress(FileNotFoundError):
             received.path.unlink()
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def place(source: Path, folder: Path, name: str) -> Path:
