@@ -6,6 +6,7 @@ holder exits, even by SIGKILL, so a crashed run never leaves a stale lock behind
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
@@ -55,9 +56,12 @@ class OutputLock:
                     self.on_wait(f"Menunggu rekap lain{holder} selesai ...")
                 announced = True
                 time.sleep(self.poll)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        # Who holds the lock, for the message of whoever waits: nice to have. On a full disk the
+        # write fails, and must not leave the lock taken by a descriptor nobody will close.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         return self
 
     def __exit__(self, *exc) -> None:

@@ -194,8 +194,16 @@ def test_full_disk_uploads_and_runs_fail_cleanly_and_recover(small_disk):
             assert [p for p in leftovers(root) if "unggah" not in p] == []
         assert health.failures == [], health.failures
 
-        # 4. Space returns: everything works again.
+        # 4. The server is restarted while the disk is still full: it starts and answers.
+        _fill(filler)
+        out = stop_server(server)
+        assert "Traceback" not in out, out
+        server = start_server(root)
+        assert httpx.get(f"{server.url}/masuk").status_code == 200
+
+        # 5. Space returns: everything works again (a run too: no stale task blocks it).
         filler.unlink()
+        dlh, ana = server.client("dlh"), server.client("ana")
         r = dlh.upload(month / f"DLH_{PERIOD}.xlsx")
         assert r.status_code == 201, r.text
         info = _wait_run(ana, ana.post("/api/rekap", json={"periode": PERIOD}).json()["tugas"])

@@ -13,9 +13,11 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import secrets
 import shutil
+import sqlite3
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +43,7 @@ def problem_json(problem, stored_name: str) -> dict:
     return out
 
 
+log = logging.getLogger("rbpipe.portal")
 STATUS_WORD = {"accepted": "diterima", "rejected": "ditolak"}  # for the audit log's readers
 
 
@@ -148,7 +151,10 @@ class Portal:
         for stale in self.data.instant_feedback.glob(".*"):
             stale.unlink(missing_ok=True)
         self._remove_output_temporaries()
-        auth.purge_sessions(self.db)
+        try:
+            auth.purge_sessions(self.db)
+        except sqlite3.Error as exc:  # a full disk: the server starts all the same
+            log.warning("sesi lama tidak dapat dihapus: %s", exc)
         self.checker.start()
 
     def _remove_output_temporaries(self) -> None:

@@ -17,6 +17,8 @@ acknowledged while the run starts is in it or, at the latest, in the next run of
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from pipeline.portal.db import Database, now
 
+log = logging.getLogger("rbpipe.portal")
 STAGES = ("ingest", "validate", "metrics", "publish", "history")
 
 
@@ -34,11 +37,21 @@ class Runs:
         self._lock = threading.Lock()
         self._threads: dict[int, threading.Thread] = {}
         self._procs: dict[int, subprocess.Popen] = {}
-        self.db.execute(
-            "UPDATE rekap SET status = 'gagal', selesai = ?, ringkasan = ? "
-            "WHERE status IN ('menunggu', 'berjalan')",
-            (now(), json.dumps({"pesan": "Server berhenti sebelum rekap selesai."})),
-        )
+        self._fail_stale()
+
+    def _fail_stale(self, task: int | None = None) -> None:
+        """Mark tasks left waiting or running by an earlier server (or ``task``) failed; best
+        effort: on a full disk the server must start all the same (:meth:`start` does not
+        trust such a row either)."""
+        where = "status IN ('menunggu', 'berjalan')" + (" AND id = ?" if task else "")
+        try:
+            self.db.execute(
+                f"UPDATE rekap SET status = 'gagal', selesai = ?, ringkasan = ? WHERE {where}",
+                (now(), json.dumps({"pesan": "Server berhenti sebelum rekap selesai."}))
+                + ((task,) if task else ()),
+            )
+        except sqlite3.Error as exc:
+            log.warning("tugas rekap lama tidak dapat ditandai gagal: %s", exc)
 
     def start(self, periode: str, by: str) -> int:
         """A task id: the month's task already waiting or running, else a new one."""
@@ -48,7 +61,10 @@ class Runs:
                 (periode,),
             )
             if row is not None:
-                return row["id"]
+                thread = self._threads.get(row["id"])
+                if thread is not None and thread.is_alive():
+                    return row["id"]
+                self._fail_stale(row["id"])  # an earlier server's, never marked
             cur = self.db.execute(
                 "INSERT INTO rekap (periode, status, dibuat, oleh) VALUES (?, 'menunggu', ?, ?)",
                 (periode, now(), by),
