@@ -191,10 +191,32 @@ def test_idle_keep_alive_connections_are_kept(strict_server, unit):
     )
     with socket.create_connection(where, timeout=30) as s:
         s.sendall(b"GET /api/sehat HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        assert _one_answer(s).startswith(b"HTTP/1.1 200")
         time.sleep(4)  # twice the head deadline
         s.sendall(b"GET /api/sehat HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        assert _one_answer(s).startswith(b"HTTP/1.1 200")
+
+
+def _one_answer(s: socket.socket) -> bytes:
+    """One whole HTTP answer from a kept-alive connection: its head, then exactly the body its
+    Content-Length announces (head and body may arrive in separate segments)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        assert chunk, "connection closed before the answer's head"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = s.recv(4096)
+        assert chunk, "connection closed inside the answer's body"
+        body += chunk
+    assert len(body) == length, "more bytes than one answer"
+    return head + b"\r\n\r\n" + body
 
 
 def test_a_normal_upload_still_works_after_all_that(strict_server, unit):
