@@ -9,7 +9,7 @@ OUTPUTS ?= outputs
 # The month to consolidate: the previous calendar month unless PERIOD=YYYY-MM is given.
 PERIOD ?= $(shell $(PYTHON) -c "import datetime as d; t = d.date.today().replace(day=1) - d.timedelta(days=1); print(t.strftime('%Y-%m'))")
 
-.PHONY: setup run demo serve test browser lint bench clean
+.PHONY: setup run demo serve test browser office lint bench clean
 
 setup: $(STAMP)
 
@@ -53,8 +53,18 @@ browser:
 	fi
 	@test -x /usr/bin/chromium || { echo "Chromium tidak dapat dipasang: uji peramban tidak dapat berjalan."; exit 1; }
 
+# The rendering tests open our workbooks in LibreOffice and read the PDF it prints (no "###",
+# every label there) and convert the template through it: installed here when missing, never
+# skipped.
+office:
+	@if ! command -v soffice >/dev/null || ! command -v pdftotext >/dev/null; then \
+		echo "Memasang LibreOffice dan poppler-utils untuk uji tampilan buku kerja (apt-get) ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui poppler-utils >/dev/null; \
+	fi
+	@command -v soffice >/dev/null && command -v pdftotext >/dev/null || { echo "LibreOffice/pdftotext tidak dapat dipasang: uji tampilan tidak dapat berjalan."; exit 1; }
+
 # pytest exits 5 when it collects no test: that is a failure here, like any non-zero code.
-test: setup browser
+test: setup browser office
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest tidak menemukan satu pun tes (kode 5): gagal."; fi; \
 	exit $$rc

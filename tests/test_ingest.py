@@ -610,7 +610,6 @@ def test_round_trip_fixtures_are_identified_from_their_contents_and_names(regist
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_our_template_survives_a_libreoffice_round_trip(registry, tmp_path):
     source = tmp_path / "src" / "DINKES_2025-10.xlsx"
     source.parent.mkdir()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
 import statistics
 import subprocess
 import zipfile
@@ -244,7 +243,6 @@ def test_names_built_from_received_files_are_safe(text):
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 def test_libreoffice_renders_feedback_without_hash_marks(folder, tmp_path):
     path = folder / feedback_name("DINSOS", PERIOD)
     subprocess.run(

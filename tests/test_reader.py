@@ -120,7 +120,6 @@ def test_sheet_visibility_is_kept(name):
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_committed_fixtures_match_a_fresh_libreoffice_conversion(tmp_path):
     source = builders.build_sample(tmp_path / "sample.xlsx")
     fresh = builders.convert(source, tmp_path)
