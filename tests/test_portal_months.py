@@ -45,6 +45,9 @@ def test_the_board_picker_is_indonesian_and_switches_the_month(year_server):
 
         page.select_option("#periode", "2025-10")
         page.wait_for_selector("#info-papan:has-text('5 November 2025')")
+        # The outputs list is fetched after the board's head: October has no run yet, so its
+        # list says so, and no September file may remain in it.
+        page.wait_for_selector("#daftar-hasil:has-text('Belum ada hasil rekap untuk bulan ini.')")
         assert page.locator("#daftar-hasil a:has-text('2025-09')").count() == 0
 
         # A link to a month opens on that month, its name in Indonesian.
