@@ -469,6 +469,14 @@ def markdown_table(results: dict[str, ScenarioResult], help_times: list[float], 
         median, spread = f.spread.english(f.digits, f.unit)
         verdict = "" if f.met is None else ("met" if f.met else "**missed**")
         lines.append(f"| {f.label} | {median} | {spread} | {f.target} | {verdict} |")
+    parts = meta.get("parts_s")
+    if parts:
+        lines += [
+            "",
+            "Bench duration by part: "
+            + ", ".join(f"{k} {v:.0f} s" for k, v in parts.items())
+            + ".",
+        ]
     return "\n".join(lines) + "\n"
 
 
